@@ -1,0 +1,79 @@
+"""Workspace and key administration, the same whether the CLI opens the store or asks a server."""
+
+from __future__ import annotations
+
+import re
+
+from tracklog.events import utcnow
+from tracklog.keys import new_key
+from tracklog.plan import PLAN_MODES
+from tracklog.store.base import KeyRecord, Store, Workspace
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class AdminError(ValueError):
+    """A request the administrator can correct (unknown workspace, bad name, …)."""
+
+
+def create_workspace(store: Store, name: str, plan_mode: str = "warn") -> Workspace:
+    """Create a workspace; its name is letters, digits, `_`, `.` and `-`."""
+    if not _NAME.match(name):
+        raise AdminError(
+            f"Workspace name {name!r} is not allowed: use up to 64 letters, digits, _ . -"
+        )
+    if any(w.name == name for w in store.workspaces()):
+        raise AdminError(f"Workspace {name!r} already exists.")
+    if plan_mode not in PLAN_MODES:
+        raise AdminError(f"Plan mode must be one of {', '.join(PLAN_MODES)}.")
+    workspace = Workspace(name=name, plan_mode=plan_mode, created_at=utcnow())
+    store.save_workspace(workspace)
+    return workspace
+
+
+def set_plan_mode(store: Store, name: str, plan_mode: str) -> Workspace:
+    """Change how strictly a workspace's events are checked against the plan."""
+    if plan_mode not in PLAN_MODES:
+        raise AdminError(f"Plan mode must be one of {', '.join(PLAN_MODES)}.")
+    current = _workspace(store, name)
+    updated = Workspace(name=name, plan_mode=plan_mode, created_at=current.created_at)
+    store.save_workspace(updated)
+    return updated
+
+
+def create_key(store: Store, workspace: str, scope: str, label: str = "") -> tuple[str, KeyRecord]:
+    """A new key for an existing workspace; the plaintext is returned here and nowhere else."""
+    _workspace(store, workspace)
+    try:
+        key, record = new_key(workspace, scope, label)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    store.save_key(record)
+    return key, record
+
+
+def revoke_key(store: Store, key_id: str) -> KeyRecord:
+    """Revoke a key by its id (as `keys list` shows it)."""
+    for record in store.key_records():
+        if record.key_id == key_id:
+            if record.revoked_at is not None:
+                return record
+            revoked = KeyRecord(
+                key_id=record.key_id,
+                workspace=record.workspace,
+                scope=record.scope,
+                key_hash=record.key_hash,
+                created_at=record.created_at,
+                revoked_at=utcnow(),
+                label=record.label,
+            )
+            store.save_key(revoked)
+            return revoked
+    raise AdminError(f"No key with id {key_id!r}; `tracklog keys list` shows the ids.")
+
+
+def _workspace(store: Store, name: str) -> Workspace:
+    for workspace in store.workspaces():
+        if workspace.name == name:
+            return workspace
+    raise AdminError(f"No workspace named {name!r}; create it with `tracklog workspaces create`.")

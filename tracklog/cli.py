@@ -1,0 +1,245 @@
+"""The `tracklog` command: serve, and manage workspaces and keys.
+
+Key and workspace commands work whether or not a server holds the store: with DuckDB, a
+running server owns the file, so the command goes through the server's admin socket in the
+data directory; otherwise it opens the store itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.client
+import json
+import logging
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from tracklog import admin, settings
+from tracklog.settings import Settings
+
+log = logging.getLogger("tracklog")
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over the admin socket."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__("localhost", timeout=30)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(30)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+def socket_path(conf: Settings) -> Path:
+    """Where a server on this data directory listens for admin commands."""
+    from tracklog.admin_api import SOCKET_NAME
+
+    return Path(conf.data_dir) / SOCKET_NAME
+
+
+def administer(conf: Settings, action: str, **args: str) -> Any:
+    """Run an admin command through a running server, or on the store directly."""
+    from tracklog.admin_api import Command, run_command
+    from tracklog.store import open_store
+    from tracklog.store.duckdb import StoreLocked
+
+    command = Command(action, args)
+    try:
+        store = open_store(conf.store_url())
+    except StoreLocked:
+        return _through_server(conf, command)
+    try:
+        store.setup()
+        return msgspec.to_builtins(run_command(store, command))
+    finally:
+        store.close()
+
+
+def _through_server(conf: Settings, command: Any) -> Any:
+    path = socket_path(conf)
+    if not path.exists():
+        raise admin.AdminError(
+            f"The store is in use by another process and no server socket is at {path}."
+        )
+    conn = _UnixHTTPConnection(str(path))
+    conn.request(
+        "POST", "/admin", msgspec.json.encode(command), {"content-type": "application/json"}
+    )
+    reply = json.loads(conn.getresponse().read())
+    if "error" in reply:
+        raise admin.AdminError(reply["error"]["message"])
+    return reply["result"]
+
+
+SAMPLE_EVENT = (
+    '[{"event_name":"signed_in","user_id":"u1","properties":{"email":"jo@example.com"},'
+    '"context":{"group_id":"acme"}}]'
+)
+
+
+def _print_welcome(conf: Settings, write_key: str, read_key: str) -> None:
+    base = f"http://{conf.host}:{conf.port}"
+    print(
+        f"""
+Tracklog created the workspace "default". These keys are shown once; keep them.
+  write key: {write_key}
+  read key:  {read_key}
+
+Send an event:
+  curl -s {base}/api/track -H 'Authorization: Bearer {write_key}' \\
+    -H 'Content-Type: application/json' -d '{SAMPLE_EVENT}'
+
+Read it back:
+  curl -s {base}/api/events -H 'Authorization: Bearer {read_key}'
+
+Dashboard: {base}/  (sign in with the read key)
+""",
+        flush=True,
+    )
+
+
+def serve(conf: Settings) -> None:
+    """Run the HTTP server (and the admin socket) until interrupted."""
+    import uvicorn
+
+    from tracklog.admin_api import create_admin_app
+    from tracklog.app import create_app
+    from tracklog.runtime import build_runtime
+    from tracklog.store.duckdb import StoreLocked
+
+    Path(conf.data_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        runtime = build_runtime(conf)
+    except StoreLocked:
+        sys.exit(f"tracklog: another process is using {conf.store_url()}; is a server running?")
+    if not runtime.store.workspaces():
+        admin.create_workspace(runtime.store, "default")
+        write_key, _ = admin.create_key(runtime.store, "default", "write", "first start")
+        read_key, _ = admin.create_key(runtime.store, "default", "read", "first start")
+        runtime.reload()
+        _print_welcome(conf, write_key, read_key)
+
+    app = create_app(runtime)
+    main = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=conf.host,
+            port=conf.port,
+            loop="uvloop",
+            http="httptools",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    )
+    sock = socket_path(conf)
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()
+
+    class QuietServer(uvicorn.Server):
+        """A uvicorn server that leaves signal handling to the main server."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    admin_server = QuietServer(
+        uvicorn.Config(
+            create_admin_app(runtime), uds=str(sock), log_level="warning", lifespan="off"
+        )
+    )
+
+    async def run() -> None:
+        admin_task = asyncio.create_task(admin_server.serve())
+        try:
+            await main.serve()
+        finally:
+            admin_server.should_exit = True
+            await admin_task
+            runtime.store.close()
+
+    print(
+        f"Tracklog listening on http://{conf.host}:{conf.port} (store {conf.store_url()})",
+        flush=True,
+    )
+    asyncio.run(run())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="tracklog", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve_p = sub.add_parser("serve", help="run the server")
+    settings.add_arguments(serve_p)
+    where = argparse.ArgumentParser(add_help=False)
+    settings.add_arguments(where, ("data_dir", "store"))
+
+    ws = sub.add_parser("workspaces", help="manage workspaces").add_subparsers(
+        dest="action", required=True
+    )
+    p = ws.add_parser("create", parents=[where], help="create a workspace")
+    p.add_argument("name")
+    p.add_argument("--plan-mode", default="warn", choices=["off", "warn", "enforce"])
+    ws.add_parser("list", parents=[where], help="list workspaces")
+    p = ws.add_parser("set-mode", parents=[where], help="set a workspace's tracking-plan mode")
+    p.add_argument("name")
+    p.add_argument("plan_mode", choices=["off", "warn", "enforce"])
+
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="action", required=True
+    )
+    p = keys.add_parser("create", parents=[where], help="create a key; prints only the key")
+    p.add_argument("--workspace", required=True)
+    p.add_argument("--scope", required=True, choices=["write", "read", "admin"])
+    p.add_argument("--label", default="")
+    keys.add_parser("list", parents=[where], help="list keys (ids, never the keys)")
+    p = keys.add_parser("revoke", parents=[where], help="revoke a key by id")
+    p.add_argument("key_id")
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `tracklog` console command."""
+    args = build_parser().parse_args(argv)
+    conf = settings.resolve(args)
+    logging.basicConfig(level=os.environ.get("TRACKLOG_LOG_LEVEL", "INFO"))
+    if args.command == "serve":
+        serve(conf)
+        return
+    try:
+        if args.command == "workspaces":
+            if args.action == "create":
+                administer(conf, "workspaces.create", name=args.name, plan_mode=args.plan_mode)
+                print(args.name)
+            elif args.action == "set-mode":
+                administer(conf, "workspaces.set_mode", name=args.name, plan_mode=args.plan_mode)
+            else:
+                for w in administer(conf, "workspaces.list"):
+                    print(f"{w['name']}\t{w['plan_mode']}")
+        elif args.action == "create":
+            made = administer(
+                conf, "keys.create", workspace=args.workspace, scope=args.scope, label=args.label
+            )
+            print(made["key"])
+        elif args.action == "revoke":
+            print(administer(conf, "keys.revoke", key_id=args.key_id))
+        else:
+            for k in administer(conf, "keys.list"):
+                state = "revoked" if k["revoked_at"] else "active"
+                print(f"{k['key_id']}\t{k['workspace']}\t{k['scope']}\t{state}\t{k['label']}")
+    except admin.AdminError as exc:
+        sys.exit(f"tracklog: {exc}")

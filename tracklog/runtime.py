@@ -1,0 +1,58 @@
+"""What a running server holds: its settings, store, keys, committer and ingestor."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from tracklog.committer import Committer
+from tracklog.ingest import Ingestor
+from tracklog.keys import Keyring
+from tracklog.plan import load_plan
+from tracklog.settings import Settings
+from tracklog.store import Store, open_store
+from tracklog.store.base import Workspace
+
+
+@dataclass
+class Runtime:
+    """The shared state of one server process (both its HTTP app and its admin socket)."""
+
+    settings: Settings
+    store: Store
+    keyring: Keyring
+    committer: Committer
+    ingestor: Ingestor
+    _workspaces: dict[str, Workspace] = field(default_factory=dict)
+    _workspaces_at: float = float("-inf")
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def plan_mode(self, workspace: str) -> str:
+        """The workspace's plan mode, from a cache refreshed like the keys."""
+        if time.monotonic() - self._workspaces_at > self.settings.key_refresh_seconds:
+            self.reload()
+        found = self._workspaces.get(workspace)
+        return found.plan_mode if found else "warn"
+
+    def reload(self) -> None:
+        """Re-read keys and workspaces from the store (after a change, or when stale)."""
+        with self._lock:
+            self._workspaces = {w.name: w for w in self.store.workspaces()}
+            self._workspaces_at = time.monotonic()
+        self.keyring.reload()
+
+
+def build_runtime(settings: Settings, store: Store | None = None) -> Runtime:
+    """Open the store and wire the write path together (the committer is not started yet)."""
+    store = store or open_store(settings.store_url())
+    store.setup()
+    committer = Committer(store, max_queued_events=settings.max_queued_events)
+    keyring = Keyring(store.key_records, settings.key_refresh_seconds)
+    runtime: Runtime
+    ingestor = Ingestor(
+        committer, load_plan(settings.plan_file or None), lambda ws: runtime.plan_mode(ws)
+    )
+    runtime = Runtime(settings, store, keyring, committer, ingestor)
+    runtime.reload()
+    return runtime

@@ -1,0 +1,115 @@
+"""Every server setting in one table: it feeds the CLI flags, TRACKLOG_* variables and the docs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the table: name, type, default, help."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag, e.g. --max-batch-bytes."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        """The environment variable, e.g. TRACKLOG_MAX_BATCH_BYTES."""
+        return "TRACKLOG_" + self.name.upper()
+
+
+TABLE: tuple[Setting, ...] = (
+    Setting("data_dir", str, "./tracklog-data", "Where the embedded store keeps its files."),
+    Setting("host", str, "127.0.0.1", "Address to listen on."),
+    Setting("port", int, 8000, "Port to listen on."),
+    Setting(
+        "store",
+        str,
+        "",
+        "Store URL: duckdb:///path/file.duckdb (default: in --data-dir) or "
+        "clickhouse://user:password@host:9000/database.",
+    ),
+    Setting("max_batch_bytes", int, 500 * 1024, "Largest request body, after decompression."),
+    Setting("body_timeout", float, 30.0, "Seconds a client may take to send a request body."),
+    Setting(
+        "plan_file", str, "", "JSON file of custom tracking-plan specs, laid over the built-in."
+    ),
+    Setting("max_queued_events", int, 200_000, "Events waiting for commit before 503."),
+    Setting("key_refresh_seconds", float, 5.0, "How often keys are re-read from a shared store."),
+    Setting(
+        "cors_origins",
+        str,
+        "*",
+        "Origins allowed to post events from a browser (comma-separated; * for any).",
+    ),
+    Setting("log_format", str, "text", "Log format: text or json."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings: flag, else environment variable, else default."""
+
+    data_dir: str = "./tracklog-data"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    store: str = ""
+    max_batch_bytes: int = 500 * 1024
+    body_timeout: float = 30.0
+    plan_file: str = ""
+    max_queued_events: int = 200_000
+    key_refresh_seconds: float = 5.0
+    cors_origins: str = "*"
+    log_format: str = "text"
+
+    def store_url(self) -> str:
+        """The store URL, defaulting to a DuckDB file in the data directory."""
+        from tracklog.store import default_url
+
+        return self.store or default_url(self.data_dir)
+
+
+assert [f.name for f in fields(Settings)] == [s.name for s in TABLE]
+
+
+def add_arguments(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    """Add a flag per setting (or per named setting); the default comes from the environment."""
+    for setting in TABLE:
+        if names is not None and setting.name not in names:
+            continue
+        parser.add_argument(
+            setting.flag,
+            dest=setting.name,
+            type=setting.type,
+            default=None,
+            help=f"{setting.help} [env {setting.env}; default {setting.default!r}]",
+        )
+
+
+def resolve(args: argparse.Namespace | None = None) -> Settings:
+    """Settings from parsed flags, the environment and the defaults, in that order."""
+    values: dict[str, Any] = {}
+    for setting in TABLE:
+        given = getattr(args, setting.name, None) if args is not None else None
+        if given is None and setting.env in os.environ:
+            given = setting.type(os.environ[setting.env])
+        values[setting.name] = setting.default if given is None else given
+    return Settings(**values)
+
+
+def markdown_table() -> str:
+    """The settings as a Markdown table, for the docs."""
+    lines = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+    for s in TABLE:
+        lines.append(f"| `{s.flag}` | `{s.env}` | `{s.default!r}` | {s.help} |")
+    return "\n".join(lines)

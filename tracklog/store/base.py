@@ -1,0 +1,84 @@
+"""The one small interface every store implements, and the records it keeps beside events.
+
+Write path: `write` is the only way events reach a store; it is called by the single committer
+with a whole group of requests at once and must be durable when it returns. Read path:
+`query` runs SQL written with `placeholder`, so reports are written once for every store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import msgspec
+
+from tracklog.events import Event, Rejected
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached or written now; the caller may retry later (503)."""
+
+
+class Workspace(msgspec.Struct, frozen=True):
+    """A tenant: its events, keys and plan mode are its own."""
+
+    name: str
+    plan_mode: str = "warn"
+    created_at: dt.datetime | None = None
+
+
+class KeyRecord(msgspec.Struct, frozen=True):
+    """An API key as stored: never the key itself, only its hash."""
+
+    key_id: str
+    workspace: str
+    scope: str
+    key_hash: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None = None
+    label: str = ""
+
+
+class Store(Protocol):
+    """Where events, quarantine, workspaces and keys live."""
+
+    url: str
+
+    def setup(self) -> None:
+        """Create the schema if it is not there yet."""
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+    # -- write path -------------------------------------------------------------------------
+    def write(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> set[uuid.UUID]:
+        """Durably store `events` not stored before, and `rejected`, as one unit.
+
+        `events` holds no id twice. Returns the ids that were already stored (duplicates),
+        which are not written again. Raises StoreUnavailable when nothing could be written.
+        """
+
+    # -- read path --------------------------------------------------------------------------
+    def placeholder(self, name: str) -> str:
+        """How a named parameter is written in this store's SQL."""
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a read-only statement and return its rows."""
+
+    # -- workspaces, keys, quarantine replays -------------------------------------------------
+    def workspaces(self) -> list[Workspace]:
+        """Every workspace."""
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        """Create a workspace or update its settings."""
+
+    def key_records(self) -> list[KeyRecord]:
+        """Every key record, revoked ones included."""
+
+    def save_key(self, key: KeyRecord) -> None:
+        """Add a key record, or replace the one with the same key_id (to revoke it)."""
+
+    def mark_replayed(self, workspace: str, quarantine_ids: Sequence[uuid.UUID]) -> None:
+        """Record that these quarantined events were replayed, so they leave the list."""

@@ -1,0 +1,273 @@
+"""The embedded default: one DuckDB file, owned by one process.
+
+Writes arrive as whole groups from the single committer and go in as one Arrow insert per
+table inside one transaction (DuckDB's WAL is synced at commit, so a returned `write` is on
+disk). Reads use their own cursors, which see committed data without blocking the writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import msgspec
+import pyarrow as pa
+
+from tracklog.events import Event, Rejected, utcnow
+from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    id UUID NOT NULL,
+    workspace VARCHAR NOT NULL,
+    type VARCHAR NOT NULL,
+    event_name VARCHAR,
+    user_id VARCHAR,
+    anonymous_id VARCHAR,
+    group_id VARCHAR,
+    timestamp TIMESTAMP NOT NULL,
+    original_timestamp TIMESTAMP,
+    sent_at TIMESTAMP,
+    received_at TIMESTAMP NOT NULL,
+    properties VARCHAR,
+    context VARCHAR,
+    message_id VARCHAR,
+    source VARCHAR,
+    is_test BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id UUID NOT NULL,
+    workspace VARCHAR NOT NULL,
+    received_at TIMESTAMP NOT NULL,
+    source VARCHAR NOT NULL,
+    raw VARCHAR NOT NULL,
+    reasons VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine_replays (
+    id UUID NOT NULL,
+    workspace VARCHAR NOT NULL,
+    replayed_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS workspaces (
+    name VARCHAR PRIMARY KEY,
+    plan_mode VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS keys (
+    key_id VARCHAR PRIMARY KEY,
+    workspace VARCHAR NOT NULL,
+    scope VARCHAR NOT NULL,
+    key_hash VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP,
+    label VARCHAR NOT NULL
+);
+"""
+
+_json = msgspec.json.Encoder()
+
+EVENT_SCHEMA = pa.schema(
+    [
+        ("id", pa.uuid()),
+        ("workspace", pa.string()),
+        ("type", pa.string()),
+        ("event_name", pa.string()),
+        ("user_id", pa.string()),
+        ("anonymous_id", pa.string()),
+        ("group_id", pa.string()),
+        ("timestamp", pa.timestamp("ms")),
+        ("original_timestamp", pa.timestamp("ms")),
+        ("sent_at", pa.timestamp("ms")),
+        ("received_at", pa.timestamp("ms")),
+        ("properties", pa.string()),
+        ("context", pa.string()),
+        ("message_id", pa.string()),
+        ("source", pa.string()),
+        ("is_test", pa.bool_()),
+    ]
+)
+
+
+def events_table(events: Sequence[Event]) -> pa.Table:
+    """A batch of events as one Arrow table, column by column (no per-row objects)."""
+    return pa.table(
+        [
+            pa.array([e.id.bytes for e in events], pa.uuid()),
+            [e.workspace for e in events],
+            [e.type for e in events],
+            [e.event_name for e in events],
+            [e.user_id for e in events],
+            [e.anonymous_id for e in events],
+            [e.group_id for e in events],
+            pa.array([e.timestamp for e in events], pa.timestamp("ms")),
+            pa.array([e.original_timestamp for e in events], pa.timestamp("ms")),
+            pa.array([e.sent_at for e in events], pa.timestamp("ms")),
+            pa.array([e.received_at for e in events], pa.timestamp("ms")),
+            [_json.encode(e.properties).decode() for e in events],
+            [_json.encode(e.context).decode() for e in events],
+            [e.message_id for e in events],
+            [e.source for e in events],
+            [e.is_test for e in events],
+        ],
+        schema=EVENT_SCHEMA,
+    )
+
+
+def rejected_table(rejected: Sequence[Rejected]) -> pa.Table:
+    """A batch of quarantine records as one Arrow table."""
+    return pa.table(
+        {
+            "id": pa.array([r.id.bytes for r in rejected], pa.uuid()),
+            "workspace": [r.workspace for r in rejected],
+            "received_at": pa.array([r.received_at for r in rejected], pa.timestamp("ms")),
+            "source": [r.source for r in rejected],
+            "raw": [r.raw for r in rejected],
+            "reasons": [_json.encode(r.reasons).decode() for r in rejected],
+        }
+    )
+
+
+class DuckDBStore:
+    """A Store over one DuckDB database file (or `:memory:`)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self.url = f"duckdb://{self.path}"
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            raise StoreLocked(str(exc)) from None
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the tables if they are not there yet."""
+        self._con.execute(SCHEMA)
+
+    def close(self) -> None:
+        """Checkpoint and close the file."""
+        self._con.close()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    # -- write path -----------------------------------------------------------------------------
+    def write(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> set[uuid.UUID]:
+        """Insert new events and quarantine records in one transaction; return duplicate ids."""
+        with self._write_lock:
+            cur = self._cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                duplicates: set[uuid.UUID] = set()
+                if events:
+                    ids = pa.table({"id": pa.array([e.id.bytes for e in events], pa.uuid())})
+                    cur.register("incoming_ids", ids)
+                    rows = cur.execute(
+                        "SELECT id FROM events WHERE id IN (SELECT id FROM incoming_ids)"
+                    ).fetchall()
+                    cur.unregister("incoming_ids")
+                    duplicates = {r[0] for r in rows}
+                    fresh = [e for e in events if e.id not in duplicates] if rows else events
+                    if fresh:
+                        cur.register("incoming", events_table(fresh))
+                        cur.execute("INSERT INTO events SELECT * FROM incoming")
+                        cur.unregister("incoming")
+                if rejected:
+                    cur.register("incoming_rejected", rejected_table(rejected))
+                    cur.execute("INSERT INTO quarantine SELECT * FROM incoming_rejected")
+                    cur.unregister("incoming_rejected")
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise StoreUnavailable(f"DuckDB write failed: {exc}") from exc
+            return duplicates
+
+    # -- read path ------------------------------------------------------------------------------
+    def placeholder(self, name: str) -> str:
+        """DuckDB's named parameters are `$name`."""
+        return f"${name}"
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a read on this thread's cursor."""
+        try:
+            return self._cursor().execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"DuckDB query failed: {exc}") from exc
+
+    # -- workspaces and keys --------------------------------------------------------------------
+    def workspaces(self) -> list[Workspace]:
+        """Every workspace, oldest first."""
+        rows = (
+            self._cursor()
+            .execute("SELECT name, plan_mode, created_at FROM workspaces ORDER BY created_at")
+            .fetchall()
+        )
+        return [Workspace(name=r[0], plan_mode=r[1], created_at=r[2]) for r in rows]
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        """Insert or update one workspace."""
+        self._cursor().execute(
+            "INSERT INTO workspaces VALUES ($name, $mode, $created) "
+            "ON CONFLICT (name) DO UPDATE SET plan_mode = excluded.plan_mode",
+            {
+                "name": workspace.name,
+                "mode": workspace.plan_mode,
+                "created": workspace.created_at or utcnow(),
+            },
+        )
+
+    def key_records(self) -> list[KeyRecord]:
+        """Every key record."""
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT key_id, workspace, scope, key_hash, created_at, revoked_at, label "
+                "FROM keys ORDER BY created_at"
+            )
+            .fetchall()
+        )
+        return [KeyRecord(*r) for r in rows]
+
+    def save_key(self, key: KeyRecord) -> None:
+        """Insert a key record or update its revocation."""
+        self._cursor().execute(
+            "INSERT INTO keys VALUES ($key_id, $workspace, $scope, $key_hash, $created_at, "
+            "$revoked_at, $label) ON CONFLICT (key_id) DO UPDATE SET revoked_at = "
+            "excluded.revoked_at",
+            msgspec.structs.asdict(key),
+        )
+
+    def mark_replayed(self, workspace: str, quarantine_ids: Sequence[uuid.UUID]) -> None:
+        """Record replays so the items leave the quarantine list."""
+        if not quarantine_ids:
+            return
+        now = utcnow()
+        tbl = pa.table(
+            {
+                "id": pa.array([q.bytes for q in quarantine_ids], pa.uuid()),
+                "workspace": [workspace] * len(quarantine_ids),
+                "replayed_at": pa.array([now] * len(quarantine_ids), pa.timestamp("ms")),
+            }
+        )
+        with self._write_lock:
+            cur = self._cursor()
+            cur.register("replays", tbl)
+            cur.execute("INSERT INTO quarantine_replays SELECT * FROM replays")
+            cur.unregister("replays")
+
+
+class StoreLocked(StoreUnavailable):
+    """Another process holds the DuckDB file (a running `tracklog serve`)."""

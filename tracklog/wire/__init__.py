@@ -1,0 +1,21 @@
+"""Wire formats: each module turns its dialect's body into canonical events (Items).
+
+`REPLAYERS` maps the source name a quarantined element was stored under to the decoder that
+reads that one element again, so a replay uses the format that first received it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from tracklog.wire import native
+from tracklog.wire.common import Item
+
+Replayer = Callable[[bytes, str, dt.datetime], list[Item]]
+
+REPLAYERS: dict[str, Replayer] = {
+    native.source("track"): lambda raw, ws, now: native.decode(raw, ws, now, "track"),
+    native.source("identify"): lambda raw, ws, now: native.decode(raw, ws, now, "identify"),
+    native.source("group"): lambda raw, ws, now: native.decode(raw, ws, now, "group"),
+}
