@@ -74,10 +74,13 @@ def _through_server(conf: Settings, command: Any) -> Any:
             f"The store is in use by another process and no server socket is at {path}."
         )
     conn = _UnixHTTPConnection(str(path))
-    conn.request(
-        "POST", "/admin", msgspec.json.encode(command), {"content-type": "application/json"}
-    )
-    reply = json.loads(conn.getresponse().read())
+    try:
+        conn.request(
+            "POST", "/admin", msgspec.json.encode(command), {"content-type": "application/json"}
+        )
+        reply = json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
     if "error" in reply:
         raise admin.AdminError(reply["error"]["message"])
     return reply["result"]

@@ -30,11 +30,11 @@ class Result(msgspec.Struct, omit_defaults=True):
 
     index: int
     status: str
+    warnings: list[Problem]
     id: str | None = None
     code: str | None = None
     field: str | None = None
     message: str | None = None
-    warnings: list[Problem] = []
 
 
 class Receipt(msgspec.Struct):
@@ -152,13 +152,13 @@ def receipt(items: list[Item], duplicates: set[uuid.UUID]) -> Receipt:
         if event is None:
             first = item.problems[0]
             result = Result(
-                index, "rejected", None, first.code, first.field, first.message, item.warnings
+                index, "rejected", item.warnings, None, first.code, first.field, first.message
             )
         elif event.id in seen or event.id in duplicates:
-            result = Result(index, "duplicate", str(event.id), warnings=item.warnings)
+            result = Result(index, "duplicate", item.warnings, str(event.id))
         else:
             seen.add(event.id)
-            result = Result(index, "accepted", str(event.id), warnings=item.warnings)
+            result = Result(index, "accepted", item.warnings, str(event.id))
         counts[result.status] += 1
         results.append(result)
     return Receipt(results, counts["accepted"], counts["duplicate"], counts["rejected"])

@@ -1,0 +1,72 @@
+"""Keys: scopes, workspaces, revocation, and never stored in plaintext."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support import ServerProcess, Tenant, new_tenant
+
+EVENT = [{"event_name": "signed_in", "user_id": "u1", "context": {"group_id": "g"}}]
+
+
+def test_no_key_and_unknown_key_are_401(tenant: Tenant) -> None:
+    r = httpx.post(tenant.server.url + "/api/track", json=EVENT)
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "missing_key")
+    r = tenant.post("/api/track", EVENT, key="tlw_not-a-real-key")
+    assert (r.status_code, r.json()["error"]["code"]) == (401, "invalid_key")
+    r = httpx.get(tenant.server.url + "/api/events")
+    assert r.status_code == 401
+
+
+def test_x_api_key_header_works(tenant: Tenant) -> None:
+    r = httpx.post(
+        tenant.server.url + "/api/track", json=EVENT, headers={"x-api-key": tenant.write_key}
+    )
+    assert r.status_code == 200
+
+
+def test_write_keys_cannot_read_and_read_keys_cannot_write(tenant: Tenant) -> None:
+    r = tenant.post("/api/track", EVENT, key=tenant.read_key)
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "wrong_scope")
+    for path in ("/api/events", "/api/quarantine", "/api/users/u1"):
+        r = tenant.get(path, key=tenant.write_key)
+        assert r.status_code == 403, path
+    assert tenant.events() == []
+
+
+def test_workspaces_are_isolated(server: ServerProcess, tenant: Tenant) -> None:
+    other = new_tenant(server, tenant.name + "-other")
+    assert tenant.post("/api/track", EVENT).status_code == 200
+    assert other.post("/api/track", [{**EVENT[0], "user_id": "u2"}]).status_code == 200
+    assert [e["user_id"] for e in tenant.events()] == ["u1"]
+    assert [e["user_id"] for e in other.events()] == ["u2"]
+    assert other.get("/api/users/u1").status_code == 404
+    # The same content in two workspaces is two events, not a duplicate.
+    same = [{**EVENT[0], "timestamp": "2024-01-01T00:00:00Z"}]
+    assert tenant.post("/api/track", same).json()["accepted"] == 1
+    assert other.post("/api/track", same).json()["accepted"] == 1
+
+
+def test_revoked_key_stops_working(server: ServerProcess, tenant: Tenant) -> None:
+    key_id = next(
+        k["key_id"]
+        for k in server.admin("keys.list")
+        if k["workspace"] == tenant.name and k["scope"] == "write"
+    )
+    assert tenant.post("/api/track", EVENT).status_code == 200
+    server.admin("keys.revoke", key_id=key_id)
+    assert tenant.post("/api/track", EVENT).status_code == 401
+
+
+def test_no_plaintext_key_in_data_dir_or_logs(server: ServerProcess, tenant: Tenant) -> None:
+    tenant.post("/api/track", EVENT)
+    tenant.get("/api/events")
+    server.admin("keys.list")
+    keys = [tenant.write_key.encode(), tenant.read_key.encode()]
+    files = [p for p in server.data_dir.rglob("*") if p.is_file()]
+    files += list(server.data_dir.parent.glob("server-*.log"))
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        for key in keys:
+            assert key not in data, f"plaintext key in {path}"

@@ -1,0 +1,5 @@
+"""`python -m tracklog` runs the command line."""
+
+from tracklog.cli import main
+
+main()
