@@ -177,7 +177,9 @@ def serve(conf: Settings) -> None:
         f"Tracklog listening on http://{conf.host}:{conf.port} (store {conf.store_url()})",
         flush=True,
     )
-    asyncio.run(run())
+    # uvicorn picks uvloop only when it creates the loop itself; here two servers share one.
+    with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:
+        runner.run(run())
 
 
 def build_parser() -> argparse.ArgumentParser:
