@@ -27,8 +27,8 @@ def parse_timestamp(value: object, field: str) -> dt.datetime:
         )
     text = value.strip()
     # fromisoformat accepts dates alone and odd forms like '2024-W42'; a timestamp here needs
-    # a four-digit year and a time, which also turns away seed 002's '20-11-23T…'.
-    if len(text) < 16 or not text[:4].isdigit() or text[4] != "-" or "T" not in text.upper():
+    # a four-digit year, a date and a time, which also turns away seed 002's '20-11-23T…'.
+    if len(text) < 16 or not text[:4].isdigit() or text[4] != "-" or text[10] not in "Tt ":
         raise TimestampError(
             f"`{field}` is not an ISO-8601 timestamp: {value[:64]!r}. "
             "Use a four-digit year, a date and a time, e.g. 2024-10-20T15:51:35.059Z."
@@ -40,9 +40,11 @@ def parse_timestamp(value: object, field: str) -> dt.datetime:
             f"`{field}` is not a valid ISO-8601 timestamp: {value[:64]!r}. "
             "Expected a form like 2024-10-20T15:51:35.059Z."
         ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+    offset = parsed.utcoffset()
+    if offset:
+        parsed -= offset
+    # Stores keep milliseconds; one replace() both drops the zone and truncates.
+    return parsed.replace(tzinfo=None, microsecond=parsed.microsecond // 1000 * 1000)
 
 
 def plausibility_warnings(ts: dt.datetime, received_at: dt.datetime, field: str) -> list[Problem]:

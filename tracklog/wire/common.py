@@ -148,6 +148,8 @@ def _short(exc: BaseException) -> str:
 
 def _as_id(value: Any, field: str, item: Item) -> str | None:
     """Ids may arrive as strings or integers; store them as strings."""
+    if type(value) is str and 0 < len(value) <= MAX_ID_CHARS:  # the usual case, first
+        return value
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
