@@ -18,6 +18,7 @@ import duckdb
 import msgspec
 import pyarrow as pa
 
+from tracklog.dedupe import SeenIds
 from tracklog.events import Event, Rejected, utcnow
 from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
 
@@ -145,6 +146,7 @@ class DuckDBStore:
         except duckdb.IOException as exc:
             raise StoreLocked(str(exc)) from None
         self._local = threading.local()
+        self._seen: SeenIds | None = None
         self._write_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -171,15 +173,18 @@ class DuckDBStore:
             try:
                 cur.execute("BEGIN TRANSACTION")
                 duplicates: set[uuid.UUID] = set()
+                fresh: Sequence[Event] = events
                 if events:
-                    ids = pa.table({"id": pa.array([e.id.bytes for e in events], pa.uuid())})
-                    cur.register("incoming_ids", ids)
-                    rows = cur.execute(
-                        "SELECT id FROM events WHERE id IN (SELECT id FROM incoming_ids)"
-                    ).fetchall()
-                    cur.unregister("incoming_ids")
-                    duplicates = {r[0] for r in rows}
-                    fresh = [e for e in events if e.id not in duplicates] if rows else events
+                    seen = self._seen_ids()
+                    maybe = [k for k in (e.id.bytes for e in events) if k in seen]
+                    if maybe:
+                        cur.register("maybe_ids", pa.table({"id": pa.array(maybe, pa.uuid())}))
+                        rows = cur.execute(
+                            "SELECT id FROM events WHERE id IN (SELECT id FROM maybe_ids)"
+                        ).fetchall()
+                        cur.unregister("maybe_ids")
+                        duplicates = {r[0] for r in rows}
+                        fresh = [e for e in events if e.id not in duplicates]
                     if fresh:
                         cur.register("incoming", events_table(fresh))
                         cur.execute("INSERT INTO events SELECT * FROM incoming")
@@ -193,7 +198,23 @@ class DuckDBStore:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
                 raise StoreUnavailable(f"DuckDB write failed: {exc}") from exc
+            if fresh:
+                self._seen_ids().add_all([e.id.bytes for e in fresh])
             return duplicates
+
+    def _seen_ids(self) -> SeenIds:
+        """The Bloom filter of stored ids, (re)built from the table when missing or full."""
+        if self._seen is None or self._seen.full:
+            cur = self._cursor()
+            count = cur.execute("SELECT count(*) FROM events").fetchall()[0][0]
+            seen = SeenIds(capacity=4 * count)
+            # Lossless Arrow export gives the ids as 16 raw bytes, the form the filter keys on.
+            cur.execute("SET arrow_lossless_conversion = true")
+            reader = cur.sql("SELECT id FROM events").to_arrow_reader(batch_size=1_000_000)
+            for batch in reader:
+                seen.add_all(batch.column(0).storage.to_pylist())
+            self._seen = seen
+        return self._seen
 
     # -- read path ------------------------------------------------------------------------------
     def placeholder(self, name: str) -> str:
