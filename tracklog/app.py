@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tracklog import api, track_api
+from tracklog import api, metrics, track_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
@@ -122,6 +122,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         *track_api.routes,
         *api.routes,
         *(extra_routes or []),
+        *metrics.routes,
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     if DASHBOARD.is_dir():
@@ -131,4 +132,5 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     app.state.store = runtime.store
     app.state.keyring = runtime.keyring
     app.state.committer = runtime.committer
+    app.state.metrics = metrics.Metrics(runtime.committer)
     return app

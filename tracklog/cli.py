@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from tracklog import admin, settings
+from tracklog import admin, logs, settings
 from tracklog.settings import Settings
 
 log = logging.getLogger("tracklog")
@@ -143,6 +143,7 @@ def serve(conf: Settings) -> None:
             loop="uvloop",
             http="httptools",
             log_level="warning",
+            log_config=None,  # uvicorn's records go through tracklog.logs' handler
             access_log=False,
             timeout_graceful_shutdown=10,
         )
@@ -160,7 +161,11 @@ def serve(conf: Settings) -> None:
 
     admin_server = QuietServer(
         uvicorn.Config(
-            create_admin_app(runtime), uds=str(sock), log_level="warning", lifespan="off"
+            create_admin_app(runtime),
+            uds=str(sock),
+            log_level="warning",
+            log_config=None,
+            lifespan="off",
         )
     )
 
@@ -173,9 +178,13 @@ def serve(conf: Settings) -> None:
             await admin_task
             runtime.store.close()
 
-    print(
-        f"Tracklog listening on http://{conf.host}:{conf.port} (store {conf.store_url()})",
-        flush=True,
+    shown = logs.redact(conf.store_url())
+    print(f"Tracklog listening on http://{conf.host}:{conf.port} (store {shown})", flush=True)
+    log.info(
+        "listening on http://%s:%d",
+        conf.host,
+        conf.port,
+        extra={"store": shown, "log_format": conf.log_format},
     )
     # uvicorn picks uvloop only when it creates the loop itself; here two servers share one.
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:
@@ -214,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = keys.add_parser("revoke", parents=[where], help="revoke a key by id")
     p.add_argument("key_id")
 
+    doctor_p = sub.add_parser("doctor", help="check settings, data directory, store and keys")
+    settings.add_arguments(doctor_p)
+
     return parser
 
 
@@ -221,10 +233,20 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `tracklog` console command."""
     args = build_parser().parse_args(argv)
     conf = settings.resolve(args)
-    logging.basicConfig(level=os.environ.get("TRACKLOG_LOG_LEVEL", "INFO"))
+    level = os.environ.get("TRACKLOG_LOG_LEVEL", "INFO")
+    try:
+        logs.configure(conf.log_format, level)
+    except ValueError as exc:
+        if args.command == "serve":
+            sys.exit(f"tracklog: {exc}")
+        logs.configure("text", level)  # other commands still run; doctor reports it
     if args.command == "serve":
         serve(conf)
         return
+    if args.command == "doctor":
+        from tracklog import doctor
+
+        sys.exit(doctor.report(doctor.run(conf)))
     try:
         if args.command == "workspaces":
             if args.action == "create":

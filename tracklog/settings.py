@@ -53,6 +53,13 @@ TABLE: tuple[Setting, ...] = (
         "Origins allowed to post events from a browser (comma-separated; * for any).",
     ),
     Setting("log_format", str, "text", "Log format: text or json."),
+    Setting(
+        "metrics_access",
+        str,
+        "loopback",
+        "Who may read /metrics: loopback (no key from 127.0.0.1/::1, else an admin key), "
+        "admin (always an admin key) or open.",
+    ),
 )
 
 
@@ -71,6 +78,7 @@ class Settings:
     key_refresh_seconds: float = 5.0
     cors_origins: str = "*"
     log_format: str = "text"
+    metrics_access: str = "loopback"
 
     def store_url(self) -> str:
         """The store URL, defaulting to a DuckDB file in the data directory."""
