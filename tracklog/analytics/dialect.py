@@ -75,7 +75,9 @@ class ClickHouseDialect:
     """ClickHouse (18.16 and later): visitParamExtract* over the String properties column."""
 
     name = "clickhouse"
-    final = "FINAL"
+    # The store's `events` is already a view that reads each id once (FINAL on the local
+    # table), so reports need no FINAL of their own.
+    final = ""
     inner_join = "ALL INNER JOIN"
     left_join = "ANY LEFT JOIN"
 
