@@ -19,10 +19,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tracklog import api, metrics, track_api
+from tracklog import analytics_api, api, metrics, track_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
+from tracklog.live import Broadcaster
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
 from tracklog.runtime import Runtime
@@ -121,6 +122,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     routes: list[BaseRoute] = [
         *track_api.routes,
         *api.routes,
+        *analytics_api.routes,
         *(extra_routes or []),
         *metrics.routes,
         Route("/openapi.json", openapi, methods=["GET"]),
@@ -132,5 +134,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     app.state.store = runtime.store
     app.state.keyring = runtime.keyring
     app.state.committer = runtime.committer
+    app.state.broadcaster = Broadcaster()
+    runtime.committer.listeners.append(app.state.broadcaster.publish)
     app.state.metrics = metrics.Metrics(runtime.committer)
     return app
