@@ -134,3 +134,11 @@ def test_settings_parsing() -> None:
     ]
     assert is_ingest_path("/v1/batch") and is_ingest_path("/api/v2/users/edit")
     assert not is_ingest_path("/api/events") and not is_ingest_path("/api/quarantine/replay")
+
+
+def test_openapi_lists_the_dialects(server: ServerProcess) -> None:
+    paths = httpx.get(server.url + "/openapi.json", timeout=30).json()["paths"]
+    for path in ("/api/v2/events/track", "/api/v2/users/edit", "/v1/batch", "/v1/alias"):
+        assert path in paths
+    assert "put" in paths["/api/v2/users/edit"]
+    assert paths["/v1/batch"]["post"]["requestBody"]["required"] is True
