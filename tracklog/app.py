@@ -19,11 +19,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tracklog import api, segment_api, track_api, vero_api
+from tracklog import analytics_api, api, segment_api, track_api, vero_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
 from tracklog.cors import IngestCORS
+from tracklog.live import Broadcaster
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
 from tracklog.runtime import Runtime
@@ -122,6 +123,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     routes: list[BaseRoute] = [
         *track_api.routes,
         *api.routes,
+        *analytics_api.routes,
         *(extra_routes or []),
         Route("/openapi.json", openapi, methods=["GET"]),
         *vero_api.routes,
@@ -135,4 +137,6 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     app.state.store = runtime.store
     app.state.keyring = runtime.keyring
     app.state.committer = runtime.committer
+    app.state.broadcaster = Broadcaster()
+    runtime.committer.listeners.append(app.state.broadcaster.publish)
     return app
