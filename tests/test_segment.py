@@ -126,6 +126,16 @@ def test_a_visitor_who_signs_in_is_linked(tenant: Tenant) -> None:
     identify = one(tenant, type="identify")
     assert (identify["user_id"], identify["anonymous_id"]) == ("u9", "visitor-9")
     assert tenant.get("/api/users/u9").json()["anonymous_ids"] == ["visitor-9"]
+    # An alias links a second anonymous id; the user's timeline holds both visits.
+    r = seg_post(tenant, "alias", {"userId": "u9", "previousId": "visitor-10"})
+    assert r.status_code == 200, r.text
+    r = seg_post(tenant, "track", {"anonymousId": "visitor-10", "event": "clicked_pricing"})
+    assert r.status_code == 200, r.text
+    timeline = tenant.get("/api/users/u9/events").json()["events"]
+    assert {(e["type"], e["anonymous_id"]) for e in timeline} >= {
+        ("page", "visitor-9"),
+        ("track", "visitor-10"),
+    }
 
 
 def test_batch_context_merge_and_sent_at_skew(tenant: Tenant) -> None:
