@@ -19,10 +19,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tracklog import analytics_api, api, metrics, track_api
+from tracklog import analytics_api, api, metrics, segment_api, track_api, vero_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
+from tracklog.cors import IngestCORS
 from tracklog.live import Broadcaster
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
@@ -126,10 +127,13 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         *(extra_routes or []),
         *metrics.routes,
         Route("/openapi.json", openapi, methods=["GET"]),
+        *vero_api.routes,
+        *segment_api.routes,
     ]
     if DASHBOARD.is_dir():
         routes.append(Mount("/", StaticFiles(directory=DASHBOARD, html=True), name="dashboard"))
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.add_middleware(IngestCORS, origins=runtime.settings.cors_origins)
     app.state.runtime = runtime
     app.state.store = runtime.store
     app.state.keyring = runtime.keyring
