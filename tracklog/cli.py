@@ -49,13 +49,19 @@ def socket_path(conf: Settings) -> Path:
     return Path(conf.data_dir) / SOCKET_NAME
 
 
-def administer(conf: Settings, action: str, **args: str) -> Any:
-    """Run an admin command through a running server, or on the store directly."""
+def administer(conf: Settings, action: str, via_server: bool = False, **args: str) -> Any:
+    """Run an admin command through a running server, or on the store directly.
+
+    `via_server` prefers a running server's socket even when the store is shared (ClickHouse),
+    so that server sees a new key at once instead of at its next key refresh.
+    """
     from tracklog.admin_api import Command, run_command
     from tracklog.store import open_store
     from tracklog.store.duckdb import StoreLocked
 
     command = Command(action, args)
+    if via_server and socket_path(conf).exists():
+        return _through_server(conf, command)
     try:
         store = open_store(conf.store_url())
     except StoreLocked:

@@ -53,6 +53,13 @@ TABLE: tuple[Setting, ...] = (
         "Origins allowed to post events from a browser (comma-separated; * for any).",
     ),
     Setting("log_format", str, "text", "Log format: text or json."),
+    Setting(
+        "commit_interval",
+        float,
+        -1.0,
+        "Least seconds between group commits, so a busy server writes fewer, larger batches "
+        "(-1: the store's own, 0 for DuckDB and 0.2 for ClickHouse).",
+    ),
 )
 
 
@@ -71,6 +78,7 @@ class Settings:
     key_refresh_seconds: float = 5.0
     cors_origins: str = "*"
     log_format: str = "text"
+    commit_interval: float = -1.0
 
     def store_url(self) -> str:
         """The store URL, defaulting to a DuckDB file in the data directory."""
