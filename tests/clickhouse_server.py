@@ -129,12 +129,12 @@ class ClickHouseServer:
                 texts.append(path.read_text(errors="replace")[-2000:])
         return "\n".join(texts)
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop the server and wait for it (SIGTERM, then SIGKILL after 30 s)."""
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
