@@ -24,6 +24,7 @@ import msgspec
 
 from tracklog import admin, settings
 from tracklog.settings import Settings
+from tracklog.store.base import StoreUnavailable
 
 log = logging.getLogger("tracklog")
 
@@ -252,5 +253,5 @@ def main(argv: list[str] | None = None) -> None:
             for k in administer(conf, "keys.list"):
                 state = "revoked" if k["revoked_at"] else "active"
                 print(f"{k['key_id']}\t{k['workspace']}\t{k['scope']}\t{state}\t{k['label']}")
-    except admin.AdminError as exc:
+    except (admin.AdminError, StoreUnavailable) as exc:
         sys.exit(f"tracklog: {exc}")

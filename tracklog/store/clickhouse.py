@@ -225,20 +225,19 @@ class ClickHouseStore:
                 self.host,
                 self.port,
                 "SELECT host_address, port FROM system.clusters WHERE cluster = %(c)s",
-                {"c": self.cluster},
+                params={"c": self.cluster},
             )
             if not rows:
                 raise ValueError(f"ClickHouse has no cluster {self.cluster!r} in remote_servers.")
             hosts = [(str(h), int(p)) for h, p in rows]
         for host, port in hosts:
-            for statement in self.schema():
-                self._in_default(host, port, statement)
+            self._in_default(host, port, *self.schema())
 
-    def _in_default(self, host: str, port: int, sql: str, params: Any = None) -> Any:
+    def _in_default(self, host: str, port: int, *sql: str, params: Any = None) -> Any:
         # The database may not exist yet, so DDL runs from `default`.
         client = self._connect(host, port, "default")
         try:
-            return client.execute(sql, params)
+            return [client.execute(statement, params) for statement in sql][-1]
         except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, EOFError, OSError) as exc:
             raise StoreUnavailable(f"ClickHouse at {host}:{port}: {exc}") from exc
         finally:
