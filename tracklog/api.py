@@ -105,7 +105,7 @@ async def page_of_events(
         where.append(f"({ts} < {p('cts')} OR ({ts} = {p('cts')} AND id < {p('cid')}))")
         params["cts"], params["cid"] = to_ms(cursor[0]), cursor[1]
     sql = (
-        f"SELECT {event_columns(store)} FROM events WHERE {' AND '.join(where)} "
+        f"SELECT {event_columns(store)} FROM {store.events_table} WHERE {' AND '.join(where)} "
         f"ORDER BY {ts} DESC, id DESC LIMIT {p('limit')}"
     )
     rows = await run_in_threadpool(store.query, sql, params)
@@ -185,7 +185,7 @@ async def user_summary(request: Request) -> Response:
     ts = store.epoch_ms("timestamp")
     rows = await run_in_threadpool(
         store.query,
-        f"SELECT type, event_name, count(*), min({ts}), max({ts}) FROM events "
+        f"SELECT type, event_name, count(*), min({ts}), max({ts}) FROM {store.events_table} "
         f"WHERE workspace = {p('ws')} AND user_id = {p('uid')} GROUP BY type, event_name",
         params,
     )
@@ -202,7 +202,7 @@ async def user_summary(request: Request) -> Response:
         )
     identities = await run_in_threadpool(
         store.query,
-        f"SELECT type, properties, anonymous_id, group_id, {ts} FROM events "
+        f"SELECT type, properties, anonymous_id, group_id, {ts} FROM {store.events_table} "
         f"WHERE workspace = {p('ws')} AND user_id = {p('uid')} "
         f"AND type IN ('identify', 'group', 'alias') ORDER BY {ts}",
         params,
@@ -216,7 +216,7 @@ async def user_summary(request: Request) -> Response:
             anonymous_ids.add(anonymous_id)
     groups = await run_in_threadpool(
         store.query,
-        f"SELECT DISTINCT group_id FROM events WHERE workspace = {p('ws')} "
+        f"SELECT DISTINCT group_id FROM {store.events_table} WHERE workspace = {p('ws')} "
         f"AND user_id = {p('uid')} AND group_id IS NOT NULL AND group_id != ''",
         params,
     )

@@ -47,6 +47,8 @@ class Store(Protocol):
     url: str
     # Which SQL the store speaks ("duckdb" or "clickhouse"): reports pick fragments by it.
     dialect: str
+    # What follows FROM to read events, each id once ("events" works too, maybe slower).
+    events_table: str
     # Least seconds between group commits (the committer's default; a setting overrides it).
     commit_interval: float
 

@@ -28,7 +28,9 @@ from clickhouse_driver import errors as ch_errors
 from tracklog.events import Event, Rejected, utcnow
 from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
 
-log = logging.getLogger("tracklog.store.clickhouse")
+# The driver logs every failed connect with a traceback; the failure reaches us as an error
+# (answered 503 and logged once by the app), so an outage need not flood the log.
+logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
 
 _EPOCH = dt.datetime(1970, 1, 1)
 _SECOND = dt.timedelta(seconds=1)
@@ -177,6 +179,9 @@ class ClickHouseStore:
             # IN over two Distributed tables sends the inner set along instead of refusing.
             self._settings = {"insert_distributed_sync": 1, "distributed_product_mode": "global"}
         self._events_raw = "events_all" if self.cluster else "events_local"
+        # FINAL on the table itself (Distributed passes it to every shard): 18.16 pushes
+        # neither columns nor WHERE into the `events` view, which measured 1.5-3x slower.
+        self.events_table = f"{self._events_raw} FINAL"
 
     # -- connections ----------------------------------------------------------------------------
     def _connect(self, host: str, port: int, database: str) -> Client:

@@ -137,6 +137,7 @@ class DuckDBStore:
     """A Store over one DuckDB database file (or `:memory:`)."""
 
     dialect = "duckdb"
+    events_table = "events"
     # Group commit alone batches well here: a commit is a WAL sync, so no extra wait.
     commit_interval = 0.0
 
