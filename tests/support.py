@@ -34,6 +34,7 @@ class ServerProcess:
     data_dir: Path
     port: int = field(default_factory=free_port)
     extra_args: list[str] = field(default_factory=list)
+    store: str = ""  # a store URL (clickhouse://…); empty: DuckDB in data_dir
     env: dict[str, str] = field(default_factory=dict)
     write_key: str = ""
     read_key: str = ""
@@ -59,6 +60,7 @@ class ServerProcess:
                 str(self.data_dir),
                 "--port",
                 str(self.port),
+                *(["--store", self.store] if self.store else []),
                 *self.extra_args,
             ],
             stdout=subprocess.PIPE,
@@ -106,8 +108,8 @@ class ServerProcess:
 
     def admin(self, action: str, **args: str) -> Any:
         """An admin command through the server's socket, as the CLI does it."""
-        conf = settings.Settings(data_dir=str(self.data_dir))
-        return administer(conf, action, **args)
+        conf = settings.Settings(data_dir=str(self.data_dir), store=self.store)
+        return administer(conf, action, via_server=True, **args)
 
 
 @dataclass

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import ServerProcess, Tenant
 
@@ -21,6 +22,7 @@ def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.duckdb_only
 def test_first_start_prints_keys_once_and_events_survive_sigkill(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "data").start()
     try:
@@ -48,6 +50,7 @@ def test_first_start_prints_keys_once_and_events_survive_sigkill(tmp_path: Path)
         server.stop()
 
 
+@pytest.mark.duckdb_only
 def test_cli_manages_keys_with_and_without_a_server(tmp_path: Path) -> None:
     data = tmp_path / "data"
     # No server: the CLI opens the store itself.

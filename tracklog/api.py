@@ -16,10 +16,7 @@ from tracklog import query_params as qp
 from tracklog.auth import authorize
 from tracklog.store.base import Store
 
-EVENT_COLUMNS = (
-    "id, type, event_name, user_id, anonymous_id, group_id, timestamp, original_timestamp, "
-    "sent_at, received_at, properties, context, message_id, source, is_test"
-)
+TIME_COLUMNS = ("timestamp", "original_timestamp", "sent_at", "received_at")
 _decode = msgspec.json.Decoder()
 
 
@@ -28,13 +25,39 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(msgspec.json.encode(data), status, media_type="application/json")
 
 
-def iso(value: dt.datetime | None) -> str | None:
-    """A stored naive-UTC time as ISO-8601 with a Z."""
-    return None if value is None else value.isoformat(timespec="milliseconds") + "Z"
+def event_columns(store: Store) -> str:
+    """The events columns the API shows, times as epoch milliseconds (exact on every store)."""
+    times = ", ".join(store.epoch_ms(c) for c in TIME_COLUMNS)
+    return (
+        f"id, type, event_name, user_id, anonymous_id, group_id, {times}, "
+        "properties, context, message_id, source, is_test"
+    )
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def from_ms(value: int) -> dt.datetime:
+    """Epoch milliseconds as a naive-UTC time."""
+    return _EPOCH + dt.timedelta(milliseconds=int(value))
+
+
+def to_ms(value: dt.datetime) -> int:
+    """A naive-UTC time as epoch milliseconds."""
+    return (value - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def iso(value: dt.datetime | int | None) -> str | None:
+    """A stored naive-UTC time (or epoch milliseconds) as ISO-8601 with a Z."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        value = from_ms(value)
+    return value.isoformat(timespec="milliseconds") + "Z"
 
 
 def event_row(row: tuple[Any, ...]) -> dict[str, Any]:
-    """One events row (in EVENT_COLUMNS order) as the API shows it."""
+    """One events row (in `event_columns` order) as the API shows it."""
     return {
         "id": str(row[0]),
         "type": row[1],
@@ -70,26 +93,27 @@ async def page_of_events(
     if not qp.flag(request, "include_test"):
         where.append("NOT is_test")
     start, end = qp.time(request, "from"), qp.time(request, "to")
+    ts = store.epoch_ms("timestamp")
     if start is not None:
-        where.append(f"timestamp >= {p('start')}")
-        params["start"] = start
+        where.append(f"{ts} >= {p('start')}")
+        params["start"] = to_ms(start)
     if end is not None:
-        where.append(f"timestamp < {p('end')}")
-        params["end"] = end
+        where.append(f"{ts} < {p('end')}")
+        params["end"] = to_ms(end)
     cursor = qp.decode_cursor(request)
     if cursor is not None:
-        where.append(f"(timestamp < {p('cts')} OR (timestamp = {p('cts')} AND id < {p('cid')}))")
-        params["cts"], params["cid"] = cursor
+        where.append(f"({ts} < {p('cts')} OR ({ts} = {p('cts')} AND id < {p('cid')}))")
+        params["cts"], params["cid"] = to_ms(cursor[0]), cursor[1]
     sql = (
-        f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(where)} "
-        f"ORDER BY timestamp DESC, id DESC LIMIT {p('limit')}"
+        f"SELECT {event_columns(store)} FROM {store.events_table} WHERE {' AND '.join(where)} "
+        f"ORDER BY {ts} DESC, id DESC LIMIT {p('limit')}"
     )
     rows = await run_in_threadpool(store.query, sql, params)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
         "events": [event_row(r) for r in rows],
-        "next_cursor": qp.encode_cursor(rows[-1][6], rows[-1][0]) if more else None,
+        "next_cursor": qp.encode_cursor(from_ms(rows[-1][6]), rows[-1][0]) if more else None,
     }
 
 
@@ -120,16 +144,15 @@ async def list_quarantine(request: Request) -> Response:
         f"workspace = {p('ws')}",
         f"id NOT IN (SELECT id FROM quarantine_replays WHERE workspace = {p('ws')})",
     ]
+    received = store.epoch_ms("received_at")
     cursor = qp.decode_cursor(request)
     if cursor is not None:
-        where.append(
-            f"(received_at < {p('cts')} OR (received_at = {p('cts')} AND id < {p('cid')}))"
-        )
-        params["cts"], params["cid"] = cursor
+        where.append(f"({received} < {p('cts')} OR ({received} = {p('cts')} AND id < {p('cid')}))")
+        params["cts"], params["cid"] = to_ms(cursor[0]), cursor[1]
     rows = await run_in_threadpool(
         store.query,
-        f"SELECT id, received_at, source, raw, reasons FROM quarantine "
-        f"WHERE {' AND '.join(where)} ORDER BY received_at DESC, id DESC LIMIT {p('limit')}",
+        f"SELECT id, {received}, source, raw, reasons FROM quarantine "
+        f"WHERE {' AND '.join(where)} ORDER BY {received} DESC, id DESC LIMIT {p('limit')}",
         params,
     )
     more = len(rows) > limit
@@ -147,7 +170,7 @@ async def list_quarantine(request: Request) -> Response:
     return json_response(
         {
             "items": items,
-            "next_cursor": qp.encode_cursor(rows[-1][1], rows[-1][0]) if more else None,
+            "next_cursor": qp.encode_cursor(from_ms(rows[-1][1]), rows[-1][0]) if more else None,
         }
     )
 
@@ -159,9 +182,10 @@ async def user_summary(request: Request) -> Response:
     p = store.placeholder
     user_id = request.path_params["user_id"]
     params = {"ws": principal.workspace, "uid": user_id}
+    ts = store.epoch_ms("timestamp")
     rows = await run_in_threadpool(
         store.query,
-        f"SELECT type, event_name, count(*), min(timestamp), max(timestamp) FROM events "
+        f"SELECT type, event_name, count(*), min({ts}), max({ts}) FROM {store.events_table} "
         f"WHERE workspace = {p('ws')} AND user_id = {p('uid')} GROUP BY type, event_name",
         params,
     )
@@ -178,9 +202,9 @@ async def user_summary(request: Request) -> Response:
         )
     identities = await run_in_threadpool(
         store.query,
-        f"SELECT type, properties, anonymous_id, group_id, timestamp FROM events "
+        f"SELECT type, properties, anonymous_id, group_id, {ts} FROM {store.events_table} "
         f"WHERE workspace = {p('ws')} AND user_id = {p('uid')} "
-        f"AND type IN ('identify', 'group', 'alias') ORDER BY timestamp",
+        f"AND type IN ('identify', 'group', 'alias') ORDER BY {ts}",
         params,
     )
     traits: dict[str, Any] = {}
@@ -192,7 +216,7 @@ async def user_summary(request: Request) -> Response:
             anonymous_ids.add(anonymous_id)
     groups = await run_in_threadpool(
         store.query,
-        f"SELECT DISTINCT group_id FROM events WHERE workspace = {p('ws')} "
+        f"SELECT DISTINCT group_id FROM {store.events_table} WHERE workspace = {p('ws')} "
         f"AND user_id = {p('uid')} AND group_id IS NOT NULL AND group_id != ''",
         params,
     )

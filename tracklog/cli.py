@@ -24,6 +24,7 @@ import msgspec
 
 from tracklog import admin, logs, settings
 from tracklog.settings import Settings
+from tracklog.store.base import StoreUnavailable
 
 log = logging.getLogger("tracklog")
 
@@ -49,13 +50,19 @@ def socket_path(conf: Settings) -> Path:
     return Path(conf.data_dir) / SOCKET_NAME
 
 
-def administer(conf: Settings, action: str, **args: str) -> Any:
-    """Run an admin command through a running server, or on the store directly."""
+def administer(conf: Settings, action: str, via_server: bool = False, **args: str) -> Any:
+    """Run an admin command through a running server, or on the store directly.
+
+    `via_server` prefers a running server's socket even when the store is shared (ClickHouse),
+    so that server sees a new key at once instead of at its next key refresh.
+    """
     from tracklog.admin_api import Command, run_command
     from tracklog.store import open_store
     from tracklog.store.duckdb import StoreLocked
 
     command = Command(action, args)
+    if via_server and socket_path(conf).exists():
+        return _through_server(conf, command)
     try:
         store = open_store(conf.store_url())
     except StoreLocked:
@@ -324,5 +331,5 @@ def main(argv: list[str] | None = None) -> None:
             for k in administer(conf, "keys.list"):
                 state = "revoked" if k["revoked_at"] else "active"
                 print(f"{k['key_id']}\t{k['workspace']}\t{k['scope']}\t{state}\t{k['label']}")
-    except admin.AdminError as exc:
+    except (admin.AdminError, StoreUnavailable) as exc:
         sys.exit(f"tracklog: {exc}")

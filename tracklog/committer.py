@@ -65,10 +65,13 @@ class Committer:
         store: Store,
         max_group_events: int = 50_000,
         max_queued_events: int = 200_000,
+        min_interval: float = 0.0,
     ) -> None:
         self.store = store
         self.max_group = max_group_events
         self.max_queued = max_queued_events
+        self.min_interval = min_interval
+        self._last_commit = float("-inf")
         self.listeners: list[Listener] = []
         self.commit_observers: list[CommitObserver] = []
         self.stats = CommitStats()
@@ -114,6 +117,13 @@ class Committer:
                 self._cond.wait()
             if not self._pending:
                 return None
+            # Some stores (ClickHouse) want few, large writes: a busy server holds the group
+            # until `min_interval` has passed since the last commit or the group is full.
+            while not self._stopping and self._queued < self.max_group:
+                left = self._last_commit + self.min_interval - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
             group: list[_Submission] = []
             size = 0
             while self._pending and (not group or size + self._pending[0].size <= self.max_group):
@@ -146,6 +156,7 @@ class Committer:
             repeated.append(mine)
             rejected.extend(sub.rejected)
         started = time.perf_counter()
+        self._last_commit = time.monotonic()
         try:
             stored_before = self.store.write(unique, rejected)
         except Exception as exc:  # the store's fault, not the client's: every waiter gets 503

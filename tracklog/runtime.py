@@ -47,7 +47,12 @@ def build_runtime(settings: Settings, store: Store | None = None) -> Runtime:
     """Open the store and wire the write path together (the committer is not started yet)."""
     store = store or open_store(settings.store_url())
     store.setup()
-    committer = Committer(store, max_queued_events=settings.max_queued_events)
+    interval = settings.commit_interval
+    committer = Committer(
+        store,
+        max_queued_events=settings.max_queued_events,
+        min_interval=store.commit_interval if interval < 0 else interval,
+    )
     keyring = Keyring(store.key_records, settings.key_refresh_seconds)
     runtime: Runtime
     ingestor = Ingestor(

@@ -68,6 +68,13 @@ TABLE: tuple[Setting, ...] = (
         "Who may read /metrics: loopback (no key from 127.0.0.1/::1, else an admin key), "
         "admin (always an admin key) or open.",
     ),
+    Setting(
+        "commit_interval",
+        float,
+        -1.0,
+        "Least seconds between group commits, so a busy server writes fewer, larger batches "
+        "(-1: the store's own, 0 for DuckDB and 0.2 for ClickHouse).",
+    ),
 )
 
 
@@ -90,6 +97,7 @@ class Settings:
     health_at_risk_days: int = 30
     health_min_active_days: int = 2
     metrics_access: str = "loopback"
+    commit_interval: float = -1.0
 
     def store_url(self) -> str:
         """The store URL, defaulting to a DuckDB file in the data directory."""

@@ -14,7 +14,6 @@ class Dialect(Protocol):
     """SQL fragments for one store."""
 
     name: str
-    final: str
     inner_join: str
     left_join: str
 
@@ -39,12 +38,14 @@ class Dialect(Protocol):
     def contains(self, haystack: str, needle_param: str) -> str:
         """Case-insensitive substring test (the needle is a parameter)."""
 
+    def time_value(self, param: str) -> str:
+        """A naive-UTC datetime parameter as a value comparable with a timestamp column."""
+
 
 class DuckDBDialect:
     """DuckDB: JSON functions over the VARCHAR properties column."""
 
     name = "duckdb"
-    final = ""
     inner_join = "INNER JOIN"
     left_join = "LEFT JOIN"
 
@@ -70,14 +71,14 @@ class DuckDBDialect:
     def contains(self, haystack: str, needle_param: str) -> str:
         return f"contains(lower({haystack}), lower({needle_param}))"
 
+    def time_value(self, param: str) -> str:
+        return param
+
 
 class ClickHouseDialect:
     """ClickHouse (18.16 and later): visitParamExtract* over the String properties column."""
 
     name = "clickhouse"
-    # The store's `events` is already a view that reads each id once (FINAL on the local
-    # table), so reports need no FINAL of their own.
-    final = ""
     inner_join = "ALL INNER JOIN"
     left_join = "ANY LEFT JOIN"
 
@@ -109,6 +110,11 @@ class ClickHouseDialect:
 
     def contains(self, haystack: str, needle_param: str) -> str:
         return f"(positionCaseInsensitive(coalesce({haystack}, ''), {needle_param}) > 0)"
+
+    def time_value(self, param: str) -> str:
+        # 18.16 fails to compare a DateTime key column with a string literal in its
+        # primary-key analysis; an explicit conversion avoids it.
+        return f"toDateTime({param}, 'UTC')"
 
 
 def dialect_for(store_dialect: str) -> Dialect:

@@ -94,11 +94,11 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
         q.run(
             store,
             f"SELECT grp, count(DISTINCT person), "
-            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.param(week)} THEN person END), "
-            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.param(month)} THEN person END), "
+            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.time(week)} THEN person END), "
+            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.time(month)} THEN person END), "
             f"sum(CASE WHEN {act} AND event_name = {q.param(SIGN_IN)} THEN 1 ELSE 0 END), "
             f"sum(CASE WHEN {act} THEN 1 ELSE 0 END), max(CASE WHEN {act} THEN ts END), "
-            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.param(month)} THEN day END) "
+            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.time(month)} THEN day END) "
             f"FROM {source} GROUP BY grp",
         )
     )

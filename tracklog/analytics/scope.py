@@ -35,6 +35,9 @@ class Query:
 
     placeholder: Callable[[str], str]
     dialect: Dialect
+    # The events relation reports read: DuckDB's table, or ClickHouse's local or distributed
+    # table with FINAL (faster than its deduplicating view, which 18.16 cannot push into).
+    table: str = "events"
     params: dict[str, Any] = field(default_factory=dict)
 
     def param(self, value: Any) -> str:
@@ -47,7 +50,15 @@ class Query:
         """Run `sql` on `store` with the parameters it uses (DuckDB refuses unused ones)."""
         used = {n: v for n, v in self.params.items() if re.search(rf"\b{n}\b", sql)}
         rows: list[tuple[Any, ...]] = store.query(sql, used)
+        if self.dialect.name == "clickhouse":  # its DateTime('UTC') comes back tz-aware
+            return [tuple(_naive(v) for v in row) for row in rows]
         return rows
+
+    def time(self, t: dt.datetime) -> str:
+        """A time parameter, comparable with the timestamp column."""
+        if self.dialect.name == "clickhouse":
+            t = t.replace(microsecond=0)  # its DateTime holds whole seconds
+        return self.dialect.time_value(self.param(t))
 
     def prop_text(self, key: str, column: str = "properties") -> str:
         """A property's value as text."""
@@ -58,15 +69,25 @@ class Query:
         return self.dialect.prop_number(column, self.param(self.dialect.prop_key(key)))
 
 
+def _naive(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
 def new_query(store: Any) -> Query:
     """A Query for `store` (anything with `placeholder` and an optional `dialect`)."""
-    return Query(store.placeholder, dialect_for(getattr(store, "dialect", "duckdb")))
+    return Query(
+        store.placeholder,
+        dialect_for(getattr(store, "dialect", "duckdb")),
+        table=getattr(store, "events_table", "events"),
+    )
 
 
 def person_map(q: Query, workspace: str) -> str:
     """A subquery: anonymous_id -> the user id it was seen with (the smallest, if several)."""
     return (
-        f"(SELECT anonymous_id, min(user_id) AS mapped_user FROM events {q.dialect.final} "
+        f"(SELECT anonymous_id, min(user_id) AS mapped_user FROM {q.table} "
         f"WHERE workspace = {q.param(workspace)} AND coalesce(anonymous_id, '') != '' "
         f"AND coalesce(user_id, '') != '' GROUP BY anonymous_id)"
     )
@@ -87,8 +108,8 @@ def events_source(
     """
     conditions = [
         f"workspace = {q.param(scope.workspace)}",
-        f"timestamp >= {q.param(start or scope.start)}",
-        f"timestamp < {q.param(scope.end)}",
+        f"timestamp >= {q.time(start or scope.start)}",
+        f"timestamp < {q.time(scope.end)}",
         *(where or []),
     ]
     if not scope.include_test:
@@ -102,13 +123,13 @@ def events_source(
         f"{{person}} AS person, group_id AS grp, properties"
     )
     known = (
-        f"SELECT {columns.format(person='user_id')} FROM events {d.final} "
+        f"SELECT {columns.format(person='user_id')} FROM {q.table} "
         f"WHERE {matching} AND coalesce(user_id, '') != ''"
     )
     anonymous = (
         f"SELECT {columns.format(person='coalesce(mapped_user, anonymous_id)')} FROM "
         f"(SELECT timestamp, event_name, type, anonymous_id, group_id, properties "
-        f"FROM events {d.final} WHERE {matching} AND coalesce(user_id, '') = '') "
+        f"FROM {q.table} WHERE {matching} AND coalesce(user_id, '') = '') "
         f"{d.left_join} {person_map(q, scope.workspace)} USING (anonymous_id)"
     )
     return f"({known} UNION ALL {anonymous})"

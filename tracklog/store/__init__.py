@@ -23,7 +23,7 @@ def open_store(url: str) -> Store:
 
         return DuckDBStore(url.removeprefix("duckdb://") or ":memory:")
     if scheme == "clickhouse":
-        from tracklog.store.clickhouse import ClickHouseStore  # type: ignore[import-not-found,unused-ignore]
+        from tracklog.store.clickhouse import ClickHouseStore
 
         store: Store = ClickHouseStore(url)
         return store

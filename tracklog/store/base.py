@@ -45,6 +45,12 @@ class Store(Protocol):
     """Where events, quarantine, workspaces and keys live."""
 
     url: str
+    # Which SQL the store speaks ("duckdb" or "clickhouse"): reports pick fragments by it.
+    dialect: str
+    # What follows FROM to read events, each id once ("events" works too, maybe slower).
+    events_table: str
+    # Least seconds between group commits (the committer's default; a setting overrides it).
+    commit_interval: float
 
     def setup(self) -> None:
         """Create the schema if it is not there yet."""
@@ -63,6 +69,9 @@ class Store(Protocol):
     # -- read path --------------------------------------------------------------------------
     def placeholder(self, name: str) -> str:
         """How a named parameter is written in this store's SQL."""
+
+    def epoch_ms(self, column: str) -> str:
+        """SQL for a stored time column as whole milliseconds since 1970 (an integer)."""
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run a read-only statement and return its rows."""

@@ -1,0 +1,455 @@
+"""The store for more than one machine: ClickHouse, shared by any number of stateless nodes.
+
+Opened by `clickhouse://user:password@host:9000/database`, optionally `?cluster=NAME` to shard
+every table over a `remote_servers` cluster through Distributed tables. The SQL runs on
+ClickHouse 18.16 (Debian 12) as well as current servers: times are `DateTime('UTC')` plus a
+millisecond column (no DateTime64), properties are JSON text (read with visitParamExtract*).
+
+Events live in a ReplacingMergeTree ordered by (workspace, day, id): a row written twice
+(two nodes, a retry) collapses at merge time, and the `events` view reads with FINAL so
+answers are exact before merges too. See docs/clickhouse.md for the topology and sizing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import msgspec
+from clickhouse_driver import Client
+from clickhouse_driver import errors as ch_errors
+
+from tracklog.events import Event, Rejected, utcnow
+from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
+
+# The driver logs every failed connect with a traceback; the failure reaches us as an error
+# (answered 503 and logged once by the app), so an outage need not flood the log.
+logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
+
+_EPOCH = dt.datetime(1970, 1, 1)
+_SECOND = dt.timedelta(seconds=1)
+_MAX_DATETIME = 2**32 - 1
+_json = msgspec.json.Encoder()
+
+# Server error codes that mean "not now" rather than "wrong SQL": the caller answers 503.
+_TRANSIENT_CODES = {
+    159,  # TIMEOUT_EXCEEDED
+    202,  # TOO_MANY_SIMULTANEOUS_QUERIES
+    209,  # SOCKET_TIMEOUT
+    210,  # NETWORK_ERROR
+    241,  # MEMORY_LIMIT_EXCEEDED
+    242,  # TABLE_IS_READ_ONLY
+    252,  # TOO_MANY_PARTS
+    279,  # ALL_CONNECTION_TRIES_FAILED
+    319,  # UNKNOWN_STATUS_OF_INSERT
+    1000,  # POCO_EXCEPTION (e.g. a shard refused the connection)
+}
+
+EVENT_COLUMNS = (
+    "id UUID",
+    "workspace String",
+    "type String",
+    "event_name Nullable(String)",
+    "user_id Nullable(String)",
+    "anonymous_id Nullable(String)",
+    "group_id Nullable(String)",
+    "timestamp DateTime('UTC')",
+    "timestamp_ms UInt16",
+    "original_timestamp Nullable(DateTime('UTC'))",
+    "original_timestamp_ms UInt16",
+    "sent_at Nullable(DateTime('UTC'))",
+    "sent_at_ms UInt16",
+    "received_at DateTime('UTC')",
+    "received_at_ms UInt16",
+    "properties String",
+    "context String",
+    "message_id Nullable(String)",
+    "source String",
+    "is_test UInt8",
+)
+QUARANTINE_COLUMNS = (
+    "id UUID",
+    "workspace String",
+    "received_at DateTime('UTC')",
+    "received_at_ms UInt16",
+    "source String",
+    "raw String",
+    "reasons String",
+)
+REPLAY_COLUMNS = ("id UUID", "workspace String", "replayed_at DateTime('UTC')")
+WORKSPACE_COLUMNS = (
+    "name String",
+    "plan_mode String",
+    "created_at DateTime('UTC')",
+    "version UInt64",
+)
+KEY_COLUMNS = (
+    "key_id String",
+    "workspace String",
+    "scope String",
+    "key_hash String",
+    "created_at DateTime('UTC')",
+    "revoked_at DateTime('UTC')",  # 0 (1970-01-01) = not revoked; avoids Nullable in argMax
+    "label String",
+    "version UInt64",
+)
+
+# name: (columns, engine and keys, sharding key). Every table is partitioned by month where
+# it has a time, and ordered for "one workspace, a time range" reads.
+TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "events": (
+        EVENT_COLUMNS,
+        "ReplacingMergeTree PARTITION BY toYYYYMM(timestamp) "
+        "ORDER BY (workspace, toDate(timestamp), id)",
+        "sipHash64(toString(id))",
+    ),
+    "quarantine": (
+        QUARANTINE_COLUMNS,
+        "MergeTree PARTITION BY toYYYYMM(received_at) ORDER BY (workspace, received_at, id)",
+        "sipHash64(toString(id))",
+    ),
+    "quarantine_replays": (
+        REPLAY_COLUMNS,
+        "MergeTree PARTITION BY toYYYYMM(replayed_at) ORDER BY (workspace, id)",
+        "sipHash64(toString(id))",
+    ),
+    "workspaces": (
+        WORKSPACE_COLUMNS,
+        "ReplacingMergeTree(version) ORDER BY name",
+        "sipHash64(name)",
+    ),
+    "keys": (KEY_COLUMNS, "ReplacingMergeTree(version) ORDER BY key_id", "sipHash64(key_id)"),
+}
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(c.split(" ", 1)[0] for c in columns)
+
+
+def split_time(value: dt.datetime) -> tuple[int, int]:
+    """A naive-UTC time as (whole seconds since 1970, milliseconds), clamped to DateTime's range.
+
+    18.16's DateTime is an unsigned 32-bit count of seconds: a time before 1970 is stored as
+    1970-01-01 (the receipt already warned that it is implausible).
+    """
+    seconds = (value - _EPOCH) // _SECOND
+    return min(max(seconds, 0), _MAX_DATETIME), value.microsecond // 1000
+
+
+def _version() -> int:
+    """A row version for ReplacingMergeTree(version): microseconds now; the latest save wins."""
+    return time.time_ns() // 1000
+
+
+def _from_seconds(seconds: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(seconds=seconds)
+
+
+class ClickHouseStore:
+    """A Store over a ClickHouse database, optionally sharded over a cluster."""
+
+    dialect = "clickhouse"
+    # ClickHouse wants a few large inserts a second, not one per request.
+    commit_interval = 0.2
+
+    def __init__(self, url: str) -> None:
+        parts = urlparse(url)
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.url = url
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 9000
+        self.user = unquote(parts.username or "default")
+        self.password = unquote(parts.password or "")
+        self.database = parts.path.strip("/") or "tracklog"
+        if not self.database.replace("_", "").isalnum():
+            raise ValueError(f"ClickHouse database name {self.database!r}: use letters, digits, _")
+        self.cluster = options.get("cluster", "")
+        self.connect_timeout = float(options.get("connect_timeout", 3))
+        self.timeout = float(options.get("timeout", 30))
+        self._local = threading.local()
+        self._settings: dict[str, Any] = {}
+        if self.cluster:
+            # Acknowledge only once every shard has the rows, not when they are queued locally;
+            # IN over two Distributed tables sends the inner set along instead of refusing.
+            self._settings = {"insert_distributed_sync": 1, "distributed_product_mode": "global"}
+        self._events_raw = "events_all" if self.cluster else "events_local"
+        # FINAL on the table itself (Distributed passes it to every shard): 18.16 pushes
+        # neither columns nor WHERE into the `events` view, which measured 1.5-3x slower.
+        self.events_table = f"{self._events_raw} FINAL"
+
+    # -- connections ----------------------------------------------------------------------------
+    def _connect(self, host: str, port: int, database: str) -> Client:
+        return Client(
+            host,
+            port=port,
+            user=self.user,
+            password=self.password,
+            database=database,
+            connect_timeout=self.connect_timeout,
+            send_receive_timeout=self.timeout,
+            sync_request_timeout=self.connect_timeout,
+            settings=self._settings,
+        )
+
+    def _client(self) -> Client:
+        """This thread's client (clickhouse-driver clients are not thread-safe)."""
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._connect(self.host, self.port, self.database)
+            self._local.client = client
+        return client
+
+    def _run(self, sql: str, params: Any = None, **kw: Any) -> Any:
+        """Execute on this thread's client; "not now" failures become StoreUnavailable."""
+        client = self._client()
+        try:
+            return client.execute(sql, params, **kw)
+        except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, EOFError, OSError) as exc:
+            client.disconnect()  # the next call reconnects: recovery needs nothing else
+            raise StoreUnavailable(f"ClickHouse at {self.host}:{self.port}: {exc}") from exc
+        except ch_errors.ServerException as exc:
+            if exc.code in _TRANSIENT_CODES:
+                raise StoreUnavailable(f"ClickHouse: {exc.message.splitlines()[0]}") from exc
+            raise
+        except ch_errors.Error as exc:
+            client.disconnect()
+            raise StoreUnavailable(f"ClickHouse: {exc}") from exc
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the database, tables and views on the server, or on each server of the cluster."""
+        hosts = [(self.host, self.port)]
+        if self.cluster:
+            rows = self._in_default(
+                self.host,
+                self.port,
+                "SELECT host_address, port FROM system.clusters WHERE cluster = %(c)s",
+                params={"c": self.cluster},
+            )
+            if not rows:
+                raise ValueError(f"ClickHouse has no cluster {self.cluster!r} in remote_servers.")
+            hosts = [(str(h), int(p)) for h, p in rows]
+        for host, port in hosts:
+            self._in_default(host, port, *self.schema())
+
+    def _in_default(self, host: str, port: int, *sql: str, params: Any = None) -> Any:
+        # The database may not exist yet, so DDL runs from `default`.
+        client = self._connect(host, port, "default")
+        try:
+            return [client.execute(statement, params) for statement in sql][-1]
+        except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, EOFError, OSError) as exc:
+            raise StoreUnavailable(f"ClickHouse at {host}:{port}: {exc}") from exc
+        finally:
+            client.disconnect()
+
+    def schema(self) -> list[str]:
+        """The DDL, in order, for one server (of the cluster, when there is one)."""
+        db = self.database
+        out = [f"CREATE DATABASE IF NOT EXISTS {db}"]
+        for name, (columns, engine, shard_key) in TABLES.items():
+            local = f"{name}_local" if self.cluster or name == "events" else name
+            out.append(
+                f"CREATE TABLE IF NOT EXISTS {db}.{local} ({', '.join(columns)}) ENGINE = {engine}"
+            )
+            if name == "events":
+                # Reads see each id once, merged or not (FINAL), on this server's rows.
+                final = "events_final" if self.cluster else "events"
+                out.append(
+                    f"CREATE VIEW IF NOT EXISTS {db}.{final} AS "
+                    f"SELECT {_names(columns)} FROM {db}.{local} FINAL"
+                )
+                if self.cluster:
+                    # Rows go to a shard by id, so all copies of an event meet on one shard,
+                    # where FINAL collapses them; `events` reads every shard's FINAL view.
+                    out.append(
+                        f"CREATE TABLE IF NOT EXISTS {db}.events_all AS {db}.{local} "
+                        f"ENGINE = Distributed({self.cluster}, {db}, {local}, {shard_key})"
+                    )
+                    out.append(
+                        f"CREATE TABLE IF NOT EXISTS {db}.events AS {db}.{local} "
+                        f"ENGINE = Distributed({self.cluster}, {db}, events_final)"
+                    )
+            elif self.cluster:
+                out.append(
+                    f"CREATE TABLE IF NOT EXISTS {db}.{name} AS {db}.{local} "
+                    f"ENGINE = Distributed({self.cluster}, {db}, {local}, {shard_key})"
+                )
+        return out
+
+    def close(self) -> None:
+        """Disconnect this thread's client (others close with their threads)."""
+        client: Client | None = getattr(self._local, "client", None)
+        if client is not None:
+            client.disconnect()
+            self._local.client = None
+
+    # -- write path -----------------------------------------------------------------------------
+    def write(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> set[uuid.UUID]:
+        """Insert the events not stored yet, then the quarantine records; return duplicate ids.
+
+        ClickHouse has no transactions: events go first, so a failure between the two inserts
+        leaves stored events that a retry finds as duplicates rather than lost quarantine rows
+        hiding a lost event. Two nodes racing on one id both insert; the table collapses them.
+        """
+        duplicates: set[uuid.UUID] = set()
+        fresh: Sequence[Event] = events
+        if events:
+            rows = self._run(
+                f"SELECT DISTINCT id FROM {self._events_raw} "
+                "WHERE workspace IN %(ws)s AND id IN (SELECT id FROM incoming_ids)",
+                {"ws": tuple({e.workspace for e in events})},
+                external_tables=[
+                    {
+                        "name": "incoming_ids",
+                        "structure": [("id", "UUID")],
+                        "data": [{"id": e.id} for e in events],
+                    }
+                ],
+            )
+            duplicates = {r[0] for r in rows}
+            if duplicates:
+                fresh = [e for e in events if e.id not in duplicates]
+        if fresh:
+            self._run(
+                f"INSERT INTO {self._events_raw} ({_names(EVENT_COLUMNS)}) VALUES",
+                events_columns(fresh),
+                columnar=True,
+            )
+        if rejected:
+            self._run(
+                f"INSERT INTO quarantine ({_names(QUARANTINE_COLUMNS)}) VALUES",
+                quarantine_columns(rejected),
+                columnar=True,
+            )
+        return duplicates
+
+    # -- read path ------------------------------------------------------------------------------
+    def placeholder(self, name: str) -> str:
+        """clickhouse-driver's named parameters are `%(name)s`."""
+        return f"%({name})s"
+
+    def epoch_ms(self, column: str) -> str:
+        """A stored time as whole milliseconds since 1970: its DateTime plus its _ms column."""
+        return f"(toUInt64({column}) * 1000 + {column}_ms)"
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a read; `params` fill `%(name)s` placeholders."""
+        rows: list[tuple[Any, ...]] = self._run(sql, params or None)
+        return rows
+
+    # -- workspaces and keys --------------------------------------------------------------------
+    def workspaces(self) -> list[Workspace]:
+        """Every workspace, oldest first: the latest version of each name."""
+        rows = self._run(
+            "SELECT name, argMax(plan_mode, version), toUInt32(argMax(created_at, version)) AS c "
+            "FROM workspaces GROUP BY name ORDER BY c, name"
+        )
+        return [Workspace(name=r[0], plan_mode=r[1], created_at=_from_seconds(r[2])) for r in rows]
+
+    def save_workspace(self, workspace: Workspace) -> None:
+        """Add a version of a workspace; the newest version is the one read."""
+        created, _ = split_time(workspace.created_at or utcnow())
+        self._run(
+            f"INSERT INTO workspaces ({_names(WORKSPACE_COLUMNS)}) VALUES",
+            [(workspace.name, workspace.plan_mode, created, _version())],
+        )
+
+    def key_records(self) -> list[KeyRecord]:
+        """Every key record (its latest version), revoked ones included."""
+        rows = self._run(
+            "SELECT key_id, argMax(workspace, version), argMax(scope, version), "
+            "argMax(key_hash, version), toUInt32(argMax(created_at, version)) AS c, "
+            "toUInt32(argMax(revoked_at, version)), argMax(label, version) "
+            "FROM keys GROUP BY key_id ORDER BY c, key_id"
+        )
+        return [
+            KeyRecord(
+                key_id=r[0],
+                workspace=r[1],
+                scope=r[2],
+                key_hash=r[3],
+                created_at=_from_seconds(r[4]),
+                revoked_at=_from_seconds(r[5]) if r[5] else None,
+                label=r[6],
+            )
+            for r in rows
+        ]
+
+    def save_key(self, key: KeyRecord) -> None:
+        """Add a version of a key record (a revocation is a newer version)."""
+        self._run(
+            f"INSERT INTO keys ({_names(KEY_COLUMNS)}) VALUES",
+            [
+                (
+                    key.key_id,
+                    key.workspace,
+                    key.scope,
+                    key.key_hash,
+                    split_time(key.created_at)[0],
+                    split_time(key.revoked_at)[0] if key.revoked_at else 0,
+                    key.label,
+                    _version(),
+                )
+            ],
+        )
+
+    def mark_replayed(self, workspace: str, quarantine_ids: Sequence[uuid.UUID]) -> None:
+        """Record replays so the items leave the quarantine list."""
+        if not quarantine_ids:
+            return
+        now = split_time(utcnow())[0]
+        self._run(
+            f"INSERT INTO quarantine_replays ({_names(REPLAY_COLUMNS)}) VALUES",
+            [list(quarantine_ids), [workspace] * len(quarantine_ids), [now] * len(quarantine_ids)],
+            columnar=True,
+        )
+
+
+def events_columns(events: Sequence[Event]) -> list[list[Any]]:
+    """A batch of events column by column, in EVENT_COLUMNS order (times split in two)."""
+    stamp = [split_time(e.timestamp) for e in events]
+    original = [split_time(e.original_timestamp) if e.original_timestamp else None for e in events]
+    sent = [split_time(e.sent_at) if e.sent_at else None for e in events]
+    received = [split_time(e.received_at) for e in events]
+    return [
+        [e.id for e in events],
+        [e.workspace for e in events],
+        [e.type for e in events],
+        [e.event_name for e in events],
+        [e.user_id for e in events],
+        [e.anonymous_id for e in events],
+        [e.group_id for e in events],
+        [s for s, _ in stamp],
+        [ms for _, ms in stamp],
+        [o[0] if o else None for o in original],
+        [o[1] if o else 0 for o in original],
+        [s[0] if s else None for s in sent],
+        [s[1] if s else 0 for s in sent],
+        [s for s, _ in received],
+        [ms for _, ms in received],
+        [_json.encode(e.properties).decode() for e in events],
+        [_json.encode(e.context).decode() for e in events],
+        [e.message_id for e in events],
+        [e.source for e in events],
+        [1 if e.is_test else 0 for e in events],
+    ]
+
+
+def quarantine_columns(rejected: Sequence[Rejected]) -> list[list[Any]]:
+    """A batch of quarantine records column by column, in QUARANTINE_COLUMNS order."""
+    received = [split_time(r.received_at) for r in rejected]
+    return [
+        [r.id for r in rejected],
+        [r.workspace for r in rejected],
+        [s for s, _ in received],
+        [ms for _, ms in received],
+        [r.source for r in rejected],
+        [r.raw for r in rejected],
+        [_json.encode(r.reasons).decode() for r in rejected],
+    ]
