@@ -184,3 +184,34 @@ def test_an_interrupted_import_resumes_where_it_stopped(tenant: Tenant, tmp_path
     assert summary["accepted"] + summary["duplicates"] == total
     assert summary["duplicates"] <= 100
     assert len(tenant.events()) == total
+
+
+def test_segment_messages_import_as_segment_batches(tenant: Tenant, tmp_path: Path) -> None:
+    messages = tmp_path / "segment.ndjson"
+    messages.write_text(
+        "\n".join(
+            json.dumps(m)
+            for m in [
+                {
+                    "type": "identify",
+                    "userId": "u1",
+                    "traits": {"email": "u1@x.com"},
+                    "messageId": "m0",
+                },
+                {"type": "track", "userId": "u1", "event": "Signed In", "messageId": "m1"},
+                {"type": "page", "anonymousId": "a1", "name": "Pricing", "messageId": "m2"},
+                {"type": "track", "event": "nobody"},
+                {"type": "teleport", "userId": "u1"},
+            ]
+        )
+    )
+    args = ["import", str(messages), "--format", "segment", "--state", str(tmp_path / "s")]
+    done = tracklog(tenant.write_key, tenant.server.url, *args)
+    assert done.returncode == 0, done.stderr
+    assert "3 accepted, 0 duplicates, 2 rejected" in done.stdout
+    stored = {(e["type"], e["event_name"]) for e in tenant.events()}
+    assert ("track", "Signed In") in stored and ("identify", "identify") in stored
+    again = tracklog(
+        tenant.write_key, tenant.server.url, *args[:4], "--restart", "--state", str(tmp_path / "s")
+    )
+    assert "0 accepted, 3 duplicates" in again.stdout, again.stdout

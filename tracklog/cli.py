@@ -226,6 +226,7 @@ def transfer(conf: Settings, args: argparse.Namespace) -> int:
                 args.batch_size,
                 args.restart,
                 progress=not args.no_progress,
+                wire_format=args.format,
             )
             print(f"{path}: {summary.line()}")
     except (TransferError, OSError) as exc:
@@ -277,7 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
         "import", parents=[server], help="send NDJSON, JSON, CSV or Parquet files (write key)"
     )
     p.add_argument("files", nargs="+", type=Path)
-    p.add_argument("--format", default="native", choices=["native"], help="the records' format")
+    p.add_argument(
+        "--format",
+        default="native",
+        choices=["native", "segment"],
+        help="the records' wire format: Tracklog's own, or Segment messages (camelCase)",
+    )
     p.add_argument("--state", type=Path, default=Path(".tracklog-import.json"), help="resume file")
     p.add_argument("--batch-size", type=int, default=500, help="records per request")
     p.add_argument("--restart", action="store_true", help="ignore the resume file")

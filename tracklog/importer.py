@@ -6,9 +6,10 @@ records; after a chunk's receipts come back the position is saved in a small sta
 so an interrupted import started again skips what was stored. The chunk in flight at the
 interruption is sent again, which is harmless: events dedupe by message_id (or content).
 
-A record's `type` picks the endpoint (track, identify, group). A record with `received_at`
-is a Tracklog export: its `timestamp` was already corrected for clock skew, so its `sent_at`
-is dropped rather than applied a second time.
+A record's `type` picks the endpoint (track, identify, group). With `--format segment` the
+records are Segment messages (camelCase, any of its six types) sent as Segment batches.
+A record with `received_at` is a Tracklog export: its `timestamp` was already corrected for
+clock skew, so its `sent_at` is dropped rather than applied a second time.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from typing import IO, Any
 from tracklog.transfer import request
 
 ENDPOINTS = {"track": "/api/track", "identify": "/api/identify", "group": "/api/group"}
-FORMATS = ("native",)
+FORMATS = ("native", "segment")
+SEGMENT_TYPES = ("track", "identify", "group", "page", "screen", "alias")
 # The server's batch limit is 512,000 bytes; leave room for brackets and commas.
 MAX_CHUNK_BYTES = 450_000
 _OBJECT_COLUMNS = ("properties", "context", "traits")
@@ -177,6 +179,7 @@ def import_file(
     batch_size: int = 500,
     restart: bool = False,
     progress: bool = True,
+    wire_format: str = "native",
 ) -> Summary:
     """Send one file's records; resumes from `state_file` unless `restart`."""
     from tqdm import tqdm
@@ -200,7 +203,7 @@ def import_file(
 
     def send() -> None:
         nonlocal chunk, size, sent
-        _send_chunk(chunk, url, key, summary)
+        _send_chunk(chunk, url, key, summary, wire_format)
         bar.update(len(chunk))
         sent += len(chunk)
         chunk, size = [], 0
@@ -225,7 +228,12 @@ def import_file(
     return summary
 
 
-def _send_chunk(chunk: list[dict[str, Any] | str], url: str, key: str, summary: Summary) -> None:
+def _send_chunk(
+    chunk: list[dict[str, Any] | str], url: str, key: str, summary: Summary, wire_format: str
+) -> None:
+    if wire_format == "segment":
+        _send_segment(chunk, url, key, summary)
+        return
     by_type: dict[str, list[dict[str, Any]]] = {}
     for record in chunk:
         if isinstance(record, str):
@@ -240,3 +248,18 @@ def _send_chunk(chunk: list[dict[str, Any] | str], url: str, key: str, summary: 
         body = json.dumps(batch, default=str).encode()
         _status, receipt = request(url, key, ENDPOINTS[kind], body)
         summary.add(receipt)
+
+
+def _send_segment(chunk: list[dict[str, Any] | str], url: str, key: str, summary: Summary) -> None:
+    batch: list[dict[str, Any]] = []
+    for record in chunk:
+        if isinstance(record, str):
+            summary.rejected["invalid_json"] += 1
+        elif record.get("type", "track") not in SEGMENT_TYPES:
+            summary.rejected["unsupported_type"] += 1
+        else:
+            batch.append({"type": "track", **record})
+    if batch:
+        body = json.dumps({"batch": batch}, default=str).encode()
+        _status, answer = request(url, key, "/v1/batch", body)
+        summary.add(answer.get("receipt", {}))
