@@ -17,12 +17,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from tracklog import api, track_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
+from tracklog.dashboard import DashboardFiles
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
 from tracklog.runtime import Runtime
@@ -125,7 +125,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     if DASHBOARD.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=DASHBOARD, html=True), name="dashboard"))
+        routes.append(Mount("/", DashboardFiles(directory=DASHBOARD, html=True), name="dashboard"))
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.store = runtime.store
