@@ -18,11 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from tracklog import api, track_api
+from tracklog import analytics_api, api, track_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
 from tracklog.dashboard import DashboardFiles
+from tracklog.live import Broadcaster
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
 from tracklog.runtime import Runtime
@@ -121,6 +122,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     routes: list[BaseRoute] = [
         *track_api.routes,
         *api.routes,
+        *analytics_api.routes,
         *(extra_routes or []),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
@@ -131,4 +133,6 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     app.state.store = runtime.store
     app.state.keyring = runtime.keyring
     app.state.committer = runtime.committer
+    app.state.broadcaster = Broadcaster()
+    runtime.committer.listeners.append(app.state.broadcaster.publish)
     return app

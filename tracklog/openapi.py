@@ -202,6 +202,12 @@ PATHS: dict[str, Any] = {
 }
 
 
+# For modules that register their own read endpoints.
+read_operation = _read
+query_param = _q
+RANGE_PARAMETERS = _PAGING[2:]
+
+
 def register(paths: dict[str, Any]) -> None:
     """Add a module's paths to the document."""
     PATHS.update(paths)

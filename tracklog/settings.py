@@ -53,6 +53,14 @@ TABLE: tuple[Setting, ...] = (
         "Origins allowed to post events from a browser (comma-separated; * for any).",
     ),
     Setting("log_format", str, "text", "Log format: text or json."),
+    Setting("health_active_days", int, 7, "An account seen within this many days can be active."),
+    Setting("health_at_risk_days", int, 30, "An account seen within this many days is at risk."),
+    Setting(
+        "health_min_active_days",
+        int,
+        2,
+        "Distinct active days in the last 30 an account needs to count as active.",
+    ),
 )
 
 
@@ -71,6 +79,9 @@ class Settings:
     key_refresh_seconds: float = 5.0
     cors_origins: str = "*"
     log_format: str = "text"
+    health_active_days: int = 7
+    health_at_risk_days: int = 30
+    health_min_active_days: int = 2
 
     def store_url(self) -> str:
         """The store URL, defaulting to a DuckDB file in the data directory."""

@@ -1,0 +1,117 @@
+"""What every report is asked about (workspace, time range, test events) and how SQL is built.
+
+`Query` collects parameters under generated names in the store's placeholder style, so report
+code never formats a client's value into SQL. `events_source` is the one place that decides
+which events a report sees and who a person is: an anonymous id seen on any event together
+with a user id (identify, alias, or a tracked event) counts as that user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracklog.analytics.dialect import Dialect, dialect_for
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A report's subject: one workspace's events in [start, end)."""
+
+    workspace: str
+    start: dt.datetime
+    end: dt.datetime
+    include_test: bool = False
+
+
+@dataclass
+class Query:
+    """A SQL statement under construction and its parameters."""
+
+    placeholder: Callable[[str], str]
+    dialect: Dialect
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, value: Any) -> str:
+        """A placeholder bound to `value`."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return self.placeholder(name)
+
+    def run(self, store: Any, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` on `store` with the parameters it uses (DuckDB refuses unused ones)."""
+        used = {n: v for n, v in self.params.items() if re.search(rf"\b{n}\b", sql)}
+        rows: list[tuple[Any, ...]] = store.query(sql, used)
+        return rows
+
+    def prop_text(self, key: str, column: str = "properties") -> str:
+        """A property's value as text."""
+        return self.dialect.prop_text(column, self.param(self.dialect.prop_key(key)))
+
+    def prop_number(self, key: str, column: str = "properties") -> str:
+        """A property's value as a number."""
+        return self.dialect.prop_number(column, self.param(self.dialect.prop_key(key)))
+
+
+def new_query(store: Any) -> Query:
+    """A Query for `store` (anything with `placeholder` and an optional `dialect`)."""
+    return Query(store.placeholder, dialect_for(getattr(store, "dialect", "duckdb")))
+
+
+def person_map(q: Query, workspace: str) -> str:
+    """A subquery: anonymous_id -> the user id it was seen with (the smallest, if several)."""
+    return (
+        f"(SELECT anonymous_id, min(user_id) AS mapped_user FROM events {q.dialect.final} "
+        f"WHERE workspace = {q.param(workspace)} AND coalesce(anonymous_id, '') != '' "
+        f"AND coalesce(user_id, '') != '' GROUP BY anonymous_id)"
+    )
+
+
+def events_source(
+    q: Query,
+    scope: Scope,
+    where: list[str] | None = None,
+    start: dt.datetime | None = None,
+    tracks_only: bool = False,
+) -> str:
+    """A subquery of the scope's events as (ts, day, event_name, type, person, grp, properties).
+
+    `start` widens the range backwards (rolling windows need the days before the range).
+    """
+    conditions = [
+        f"workspace = {q.param(scope.workspace)}",
+        f"timestamp >= {q.param(start or scope.start)}",
+        f"timestamp < {q.param(scope.end)}",
+        *(where or []),
+    ]
+    if not scope.include_test:
+        conditions.append("NOT is_test")
+    if tracks_only:
+        conditions.append("type = 'track'")
+    d = q.dialect
+    person = (
+        "CASE WHEN coalesce(user_id, '') != '' THEN user_id "
+        "ELSE coalesce(mapped_user, anonymous_id) END"
+    )
+    return (
+        f"(SELECT timestamp AS ts, {d.idiv(d.epoch('timestamp'), str(DAY))} AS day, "
+        f"event_name, type, {person} AS person, group_id AS grp, properties "
+        f"FROM (SELECT timestamp, event_name, type, user_id, anonymous_id, group_id, properties "
+        f"FROM events {d.final} WHERE {' AND '.join(conditions)}) "
+        f"{d.left_join} {person_map(q, scope.workspace)} USING (anonymous_id))"
+    )
+
+
+def day_number(t: dt.datetime) -> int:
+    """Days since 1970-01-01 of a naive UTC time."""
+    return (t - dt.datetime(1970, 1, 1)).days
+
+
+def day_date(n: int) -> dt.date:
+    """The date of a day number."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=n)
