@@ -29,12 +29,15 @@ export function lineChart(x, series, { height = 220, percent = false, bars = fal
   const holder = h("div", { class: "chart-block" }, plot, legend);
   if (!x.length) return holder;
   const data = [x.map(epoch), ...series.map((s) => s.values)];
+  const step = x.length > 1 ? data[0][1] - data[0][0] : 0;
   const opts = {
     height,
     width: 600,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max) * 1.05] } },
+    scales: {
+      // Bars are centred on their bucket: leave half a bucket free at both ends.
+      x: { time: true, range: bars && x.length > 1 ? (u, min, max) => [min - step / 2, max + step / 2] : undefined }, y: { range: (u, min, max) => [0, Math.max(1, max) * 1.05] } },
     axes: [{}, { values: (u, ticks) => ticks.map((t) => (percent ? `${Math.round(t * 100)}%` : num(t))) }],
     series: [{}, ...series.map((s, i) => ({
       label: s.label,

@@ -86,6 +86,12 @@ export function render(main, { signal }) {
         const parsed = parseSSE(buffer + value);
         buffer = parsed.rest;
         for (const message of parsed.messages) {
+          if (message.event === "lagged") {
+            // The server dropped messages this tab was too slow to take; say so in place.
+            const lost = JSON.parse(message.data).lost;
+            list.prepend(h("li", { class: "live lagged" }, notice("info", `${lost} events were skipped (the page fell behind).`)));
+            continue;
+          }
           if (message.event !== "accepted" && message.event !== "rejected") continue;
           received += 1;
           list.prepend(row(message));

@@ -12,7 +12,7 @@ function cohortTable(data) {
   const head = h("tr", {}, h("th", {}, "Cohort"), h("th", { class: "num" }, "Users"),
     Array.from({ length: width }, (_, i) => h("th", { class: "num" }, `${label} ${i}`)));
   const rows = data.cohorts.map((c) => h("tr", { dataset: { cohort: c.start } },
-    h("td", {}, c.start), h("td", { class: "num", dataset: { col: "users" } }, num(c.users)),
+    h("td", { dataset: { col: "start" } }, c.start.slice(0, 10)), h("td", { class: "num", dataset: { col: "users" } }, num(c.users)),
     Array.from({ length: width }, (_, i) => {
       if (i >= c.rates.length) return h("td", { class: "empty" });
       const cell = h("td", { class: "num rate", title: `${num(c.returned[i])} of ${num(c.users)}`,
