@@ -16,13 +16,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 
-from tracklog import analytics_api, api, track_api
+from tracklog import analytics_api, api, dashboard, track_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
-from tracklog.dashboard import DashboardFiles
 from tracklog.live import Broadcaster
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
@@ -127,7 +126,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
     if DASHBOARD.is_dir():
-        routes.append(Mount("/", DashboardFiles(directory=DASHBOARD, html=True), name="dashboard"))
+        routes.append(dashboard.mount(DASHBOARD))
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.runtime = runtime
     app.state.store = runtime.store

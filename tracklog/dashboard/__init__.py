@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -47,3 +48,22 @@ class DashboardFiles(StaticFiles):
         response = await super().get_response(path, scope)
         response.headers.update(HEADERS)
         return response
+
+
+# Paths the dashboard never serves: a mount at / would otherwise fully match them and turn a
+# wrong method on an API route (GET /api/track) into a static 404 instead of a 405.
+API_PATHS = ("/api/", "/openapi.json", "/healthz")
+
+
+class DashboardMount(Mount):
+    """A Mount at / that leaves the API's paths to the API's routes."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and scope["path"].startswith(API_PATHS):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def mount(directory: Path = STATIC) -> Mount:
+    """The dashboard's route: its static files at /, index.html for /."""
+    return DashboardMount("/", DashboardFiles(directory=directory, html=True), name="dashboard")
