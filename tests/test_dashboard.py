@@ -431,3 +431,22 @@ def test_every_page_of_an_empty_workspace_loads_cleanly(browser: Any, tenant: Te
         # only console message this page may cause.
         assert all("404" in e for e in tab.errors)
         tab.errors.clear()
+
+
+def test_trends_page_by_event_and_by_property(tab: Tab, data: Tenant) -> None:
+    for route, params in (
+        (
+            "trends?event=signed_in,feature_used&measure=users&interval=week",
+            {"event": ["signed_in", "feature_used"], "measure": "users", "interval": "week"},
+        ),
+        (
+            "trends?event=feature_used&breakdown=feature_name",
+            {"event": "feature_used", "breakdown": "feature_name", "interval": "day"},
+        ),
+    ):
+        series = api(data, "/api/analytics/trends", limit=10, **params)["series"]
+        assert series
+        tab.open(route)
+        tab.section("trends")
+        assert tab.texts('table.series td[data-col="name"]') == [s["name"] for s in series]
+        assert tab.texts('table.series td[data-col="total"]') == [str(s["total"]) for s in series]

@@ -11,12 +11,14 @@ import * as live from "./pages/live.js";
 import * as overview from "./pages/overview.js";
 import * as quarantine from "./pages/quarantine.js";
 import * as retention from "./pages/retention.js";
+import * as trends from "./pages/trends.js";
 import * as user from "./pages/user.js";
 import * as users from "./pages/users.js";
 
 // Route patterns: first path segment -> page, with or without one id after it.
 const ROUTES = {
   "": overview,
+  trends: trends,
   events: events,
   users: users,
   "users/:id": user,
