@@ -135,15 +135,21 @@ class Tab:
 
     def open(self, route: str, ready: str | None = None) -> Any:
         """Go to `#/route` and wait for `ready` (a selector) to appear."""
+        # A hash change redraws asynchronously: wait for the next drawing, so `ready` cannot
+        # be satisfied by what the previous page left.
+        seq = 0
+        if self.page.url.startswith(self.base):
+            seq = int(self.page.evaluate("document.getElementById('main').dataset.seq || 0"))
         self.page.goto(f"{self.base}/#/{route}")
+        self.page.wait_for_selector(f'main[data-seq="{seq + 1}"]', state="attached")
         if ready:
-            self.page.wait_for_selector(ready, timeout=10_000)
+            self.page.wait_for_selector(ready, timeout=20_000)
         return self.page
 
     def section(self, name: str) -> Any:
         """A card of the page, once it has loaded."""
         self.page.wait_for_selector(
-            f'[data-section="{name}"]:not([data-state="loading"])', timeout=10_000
+            f'[data-section="{name}"]:not([data-state="loading"])', timeout=20_000
         )
         card = self.page.locator(f'[data-section="{name}"]')
         assert card.get_attribute("data-state") == "ready", card.inner_text()
@@ -158,6 +164,8 @@ def open_tab(browser: Any, server: ServerProcess, key: str | None) -> tuple[Any,
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     if key:
         context.add_init_script(f"sessionStorage.setItem('tracklog.readKey', {key!r})")
+    # Generous: other suites share this 2-core machine; a wait only lasts this long on failure.
+    context.set_default_timeout(20_000)
     page = context.new_page()
     tab = Tab(page, server.url)
     page.on("console", lambda m: m.type == "error" and tab.errors.append(m.text))
@@ -194,7 +202,9 @@ def api(t: Tenant, path: str, **params: Any) -> Any:
 def test_nothing_without_a_key_and_login_checks_the_key(browser: Any, data: Tenant) -> None:
     context, t = open_tab(browser, data.server, None)
     try:
-        page = t.open("events", "#login-form")
+        page = t.page
+        page.goto(f"{data.server.url}/#/events")
+        page.wait_for_selector("#login-form", state="visible")
         assert page.locator("#login").is_visible()
         assert not page.locator("#top").is_visible()
         assert page.locator("#main").inner_text().strip() == ""

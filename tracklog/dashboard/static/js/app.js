@@ -32,6 +32,7 @@ const ROUTES = {
 
 const $ = (id) => document.getElementById(id);
 let current = null; // {controller} of the page shown, aborted when another replaces it
+let renders = 0; // counts pages drawn, so a test can tell this page from the last one
 
 /** The route in location.hash: {page, id, params, section}. */
 function parseHash() {
@@ -78,6 +79,7 @@ function render() {
   current = { controller };
   main.replaceChildren();
   main.dataset.page = route.section || "overview";
+  main.dataset.seq = String(++renders);
   route.page.render(main, { id: route.id, params: route.params, signal: controller.signal, navigate });
 }
 
