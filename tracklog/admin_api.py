@@ -50,6 +50,10 @@ def run_command(store: Store, command: Command) -> Any:
         ]
     elif command.action == "keys.revoke":
         result = admin.revoke_key(store, a["key_id"]).key_id
+    elif command.action == "doctor.facts":
+        from tracklog.doctor import store_facts
+
+        result = store_facts(store)
     else:
         raise admin.AdminError(f"Unknown command {command.action!r}.")
     return result

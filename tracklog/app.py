@@ -18,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tracklog import analytics_api, api, dashboard, track_api
+from tracklog import analytics_api, api, dashboard, metrics, segment_api, track_api, vero_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
+from tracklog.cors import IngestCORS
 from tracklog.live import Broadcaster
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
@@ -123,15 +124,20 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         *api.routes,
         *analytics_api.routes,
         *(extra_routes or []),
+        *metrics.routes,
         Route("/openapi.json", openapi, methods=["GET"]),
+        *vero_api.routes,
+        *segment_api.routes,
     ]
     if DASHBOARD.is_dir():
         routes.append(dashboard.mount(DASHBOARD))
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app.add_middleware(IngestCORS, origins=runtime.settings.cors_origins)
     app.state.runtime = runtime
     app.state.store = runtime.store
     app.state.keyring = runtime.keyring
     app.state.committer = runtime.committer
     app.state.broadcaster = Broadcaster()
     runtime.committer.listeners.append(app.state.broadcaster.publish)
+    app.state.metrics = metrics.Metrics(runtime.committer)
     return app

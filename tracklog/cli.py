@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from tracklog import admin, settings
+from tracklog import admin, logs, settings
 from tracklog.settings import Settings
 
 log = logging.getLogger("tracklog")
@@ -143,6 +143,7 @@ def serve(conf: Settings) -> None:
             loop="uvloop",
             http="httptools",
             log_level="warning",
+            log_config=None,  # uvicorn's records go through tracklog.logs' handler
             access_log=False,
             timeout_graceful_shutdown=10,
         )
@@ -160,7 +161,11 @@ def serve(conf: Settings) -> None:
 
     admin_server = QuietServer(
         uvicorn.Config(
-            create_admin_app(runtime), uds=str(sock), log_level="warning", lifespan="off"
+            create_admin_app(runtime),
+            uds=str(sock),
+            log_level="warning",
+            log_config=None,
+            lifespan="off",
         )
     )
 
@@ -173,13 +178,53 @@ def serve(conf: Settings) -> None:
             await admin_task
             runtime.store.close()
 
-    print(
-        f"Tracklog listening on http://{conf.host}:{conf.port} (store {conf.store_url()})",
-        flush=True,
+    shown = logs.redact(conf.store_url())
+    print(f"Tracklog listening on http://{conf.host}:{conf.port} (store {shown})", flush=True)
+    log.info(
+        "listening on http://%s:%d",
+        conf.host,
+        conf.port,
+        extra={"store": shown, "log_format": conf.log_format},
     )
     # uvicorn picks uvloop only when it creates the loop itself; here two servers share one.
     with asyncio.Runner(loop_factory=main.config.get_loop_factory()) as runner:
         runner.run(run())
+
+
+def transfer(conf: Settings, args: argparse.Namespace) -> int:
+    """`tracklog import` and `tracklog export`, through a running server's HTTP API."""
+    from tracklog import exporter, importer
+    from tracklog.transfer import TransferError
+
+    host = "127.0.0.1" if conf.host in ("0.0.0.0", "::", "") else conf.host  # noqa: S104
+    url = args.url or os.environ.get("TRACKLOG_URL") or f"http://{host}:{conf.port}"
+    key = args.key or os.environ.get("TRACKLOG_KEY")
+    if not key:
+        print("tracklog: give an API key with TRACKLOG_KEY=… (or --key)", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "export":
+            filters = {f: getattr(args, f) for f in exporter.FILTERS if getattr(args, f)}
+            count = exporter.export(
+                url, key, args.output, args.format, filters, progress=not args.no_progress
+            )
+            print(f"exported {count} events to {args.output}")
+            return 0
+        for path in args.files:
+            summary = importer.import_file(
+                path,
+                url,
+                key,
+                args.state,
+                args.batch_size,
+                args.restart,
+                progress=not args.no_progress,
+            )
+            print(f"{path}: {summary.line()}")
+    except (TransferError, OSError) as exc:
+        print(f"tracklog: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,6 +259,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = keys.add_parser("revoke", parents=[where], help="revoke a key by id")
     p.add_argument("key_id")
 
+    doctor_p = sub.add_parser("doctor", help="check settings, data directory, store and keys")
+    settings.add_arguments(doctor_p)
+
+    server = argparse.ArgumentParser(add_help=False)
+    server.add_argument("--url", help="the server [env TRACKLOG_URL; default from --host/--port]")
+    server.add_argument("--key", help="an API key [env TRACKLOG_KEY; safer than the flag]")
+    server.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p = sub.add_parser(
+        "import", parents=[server], help="send NDJSON, JSON, CSV or Parquet files (write key)"
+    )
+    p.add_argument("files", nargs="+", type=Path)
+    p.add_argument("--format", default="native", choices=["native"], help="the records' format")
+    p.add_argument("--state", type=Path, default=Path(".tracklog-import.json"), help="resume file")
+    p.add_argument("--batch-size", type=int, default=500, help="records per request")
+    p.add_argument("--restart", action="store_true", help="ignore the resume file")
+    p = sub.add_parser("export", parents=[server], help="write a workspace's events (read key)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="file (.gz: gzipped NDJSON)")
+    p.add_argument("--format", default="ndjson", choices=["ndjson", "parquet"])
+    for name in ("from", "to", "event-name", "type", "user-id", "group-id"):
+        p.add_argument(f"--{name}", dest=name.replace("-", "_"), help=f"filter: {name}")
+
     return parser
 
 
@@ -221,10 +287,22 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `tracklog` console command."""
     args = build_parser().parse_args(argv)
     conf = settings.resolve(args)
-    logging.basicConfig(level=os.environ.get("TRACKLOG_LOG_LEVEL", "INFO"))
+    level = os.environ.get("TRACKLOG_LOG_LEVEL", "INFO")
+    try:
+        logs.configure(conf.log_format, level)
+    except ValueError as exc:
+        if args.command == "serve":
+            sys.exit(f"tracklog: {exc}")
+        logs.configure("text", level)  # other commands still run; doctor reports it
     if args.command == "serve":
         serve(conf)
         return
+    if args.command == "doctor":
+        from tracklog import doctor
+
+        sys.exit(doctor.report(doctor.run(conf)))
+    if args.command in ("import", "export"):
+        sys.exit(transfer(conf, args))
     try:
         if args.command == "workspaces":
             if args.action == "create":

@@ -24,6 +24,8 @@ from tracklog.store.base import Store, StoreUnavailable
 log = logging.getLogger("tracklog.committer")
 
 Listener = Callable[[Sequence[Event], Sequence[Rejected]], None]
+# Called on the writer thread after each successful commit with its duration and size.
+CommitObserver = Callable[[float, int], None]
 
 
 class Overloaded(Exception):
@@ -68,6 +70,7 @@ class Committer:
         self.max_group = max_group_events
         self.max_queued = max_queued_events
         self.listeners: list[Listener] = []
+        self.commit_observers: list[CommitObserver] = []
         self.stats = CommitStats()
         self._pending: deque[_Submission] = deque()
         self._queued = 0
@@ -161,6 +164,8 @@ class Committer:
         self.stats.commit_seconds.append(elapsed)
         if len(self.stats.commit_seconds) > 1000:
             del self.stats.commit_seconds[:500]
+        for observe in self.commit_observers:
+            observe(elapsed, len(unique) + len(rejected))
         fresh = [e for e in unique if e.id not in stored_before] if stored_before else unique
         for sub, mine in zip(group, repeated, strict=True):
             ids = {e.id for e in sub.events}

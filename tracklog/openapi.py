@@ -227,6 +227,7 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                "basic": {"type": "http", "scheme": "basic"},
             }
         },
     }

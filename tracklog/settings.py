@@ -61,6 +61,13 @@ TABLE: tuple[Setting, ...] = (
         2,
         "Distinct active days in the last 30 an account needs to count as active.",
     ),
+    Setting(
+        "metrics_access",
+        str,
+        "loopback",
+        "Who may read /metrics: loopback (no key from 127.0.0.1/::1, else an admin key), "
+        "admin (always an admin key) or open.",
+    ),
 )
 
 
@@ -82,6 +89,7 @@ class Settings:
     health_active_days: int = 7
     health_at_risk_days: int = 30
     health_min_active_days: int = 2
+    metrics_access: str = "loopback"
 
     def store_url(self) -> str:
         """The store URL, defaulting to a DuckDB file in the data directory."""

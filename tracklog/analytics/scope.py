@@ -82,6 +82,8 @@ def events_source(
     """A subquery of the scope's events as (ts, day, event_name, type, person, grp, properties).
 
     `start` widens the range backwards (rolling windows need the days before the range).
+    Events with a user id are their own person; only the rest (anonymous ones, usually few)
+    are joined with the person map, so the join stays small however many events there are.
     """
     conditions = [
         f"workspace = {q.param(scope.workspace)}",
@@ -94,17 +96,22 @@ def events_source(
     if tracks_only:
         conditions.append("type = 'track'")
     d = q.dialect
-    person = (
-        "CASE WHEN coalesce(user_id, '') != '' THEN user_id "
-        "ELSE coalesce(mapped_user, anonymous_id) END"
+    matching = " AND ".join(conditions)
+    columns = (
+        f"timestamp AS ts, {d.idiv(d.epoch('timestamp'), str(DAY))} AS day, event_name, type, "
+        f"{{person}} AS person, group_id AS grp, properties"
     )
-    return (
-        f"(SELECT timestamp AS ts, {d.idiv(d.epoch('timestamp'), str(DAY))} AS day, "
-        f"event_name, type, {person} AS person, group_id AS grp, properties "
-        f"FROM (SELECT timestamp, event_name, type, user_id, anonymous_id, group_id, properties "
-        f"FROM events {d.final} WHERE {' AND '.join(conditions)}) "
-        f"{d.left_join} {person_map(q, scope.workspace)} USING (anonymous_id))"
+    known = (
+        f"SELECT {columns.format(person='user_id')} FROM events {d.final} "
+        f"WHERE {matching} AND coalesce(user_id, '') != ''"
     )
+    anonymous = (
+        f"SELECT {columns.format(person='coalesce(mapped_user, anonymous_id)')} FROM "
+        f"(SELECT timestamp, event_name, type, anonymous_id, group_id, properties "
+        f"FROM events {d.final} WHERE {matching} AND coalesce(user_id, '') = '') "
+        f"{d.left_join} {person_map(q, scope.workspace)} USING (anonymous_id)"
+    )
+    return f"({known} UNION ALL {anonymous})"
 
 
 def day_number(t: dt.datetime) -> int:

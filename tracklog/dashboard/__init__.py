@@ -50,20 +50,28 @@ class DashboardFiles(StaticFiles):
         return response
 
 
-# Paths the dashboard never serves: a mount at / would otherwise fully match them and turn a
-# wrong method on an API route (GET /api/track) into a static 404 instead of a 405.
-API_PATHS = ("/api/", "/openapi.json", "/healthz")
-
-
 class DashboardMount(Mount):
-    """A Mount at / that leaves the API's paths to the API's routes."""
+    """A Mount at / that claims only "/" and the files it has.
+
+    Every other path falls through to the API's routes and the router's own 404 and 405: a
+    mount at / that matched everything would turn `GET /api/track` (POST only) into a static
+    404 instead of a 405, and an unknown API path into a non-JSON answer.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__("/", DashboardFiles(directory=directory, html=True), name="dashboard")
+        # The files are fixed for the server's lifetime, so a set answers without touching disk.
+        self.files = {
+            "/" + p.relative_to(directory).as_posix() for p in directory.rglob("*") if p.is_file()
+        }
+        self.files.add("/")
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and scope["path"].startswith(API_PATHS):
+        if scope["type"] == "http" and scope["path"] not in self.files:
             return Match.NONE, {}
         return super().matches(scope)
 
 
 def mount(directory: Path = STATIC) -> Mount:
-    """The dashboard's route: its static files at /, index.html for /."""
-    return DashboardMount("/", DashboardFiles(directory=directory, html=True), name="dashboard")
+    """The dashboard's route: its static files, and index.html for /."""
+    return DashboardMount(directory)

@@ -7,9 +7,10 @@ reads that one element again, so a replay uses the format that first received it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
-from tracklog.wire import native
+from tracklog.wire import native, segment, vero
 from tracklog.wire.common import Item
 
 Replayer = Callable[[bytes, str, dt.datetime], list[Item]]
@@ -19,3 +20,10 @@ REPLAYERS: dict[str, Replayer] = {
     native.source("identify"): lambda raw, ws, now: native.decode(raw, ws, now, "identify"),
     native.source("group"): lambda raw, ws, now: native.decode(raw, ws, now, "group"),
 }
+# Vero and Segment: one source per endpoint, since a single call's raw JSON does not say its type.
+REPLAYERS.update(
+    {vero.source(kind): functools.partial(vero.decode_raw, kind=kind) for kind in vero.KINDS}
+)
+REPLAYERS.update(
+    {segment.source(c): functools.partial(segment.decode_message, call=c) for c in segment.CALLS}
+)

@@ -72,10 +72,13 @@ class Fields(msgspec.Struct, kw_only=True):
     user_id: Any = None
     user_id_field: str = "user_id"
     anonymous_id: Any = None
+    anonymous_id_field: str = "anonymous_id"
     group_id: Any = None
     group_id_field: str = "group_id"
     timestamp: Any = None
+    timestamp_field: str = "timestamp"
     sent_at: Any = None
+    sent_at_field: str = "sent_at"
     properties: Any = None
     properties_field: str = "properties"
     context: Any = None
@@ -203,7 +206,7 @@ def build_event(
         name = fields.type
 
     user_id = _as_id(fields.user_id, fields.user_id_field, item)
-    anonymous_id = _as_id(fields.anonymous_id, "anonymous_id", item)
+    anonymous_id = _as_id(fields.anonymous_id, fields.anonymous_id_field, item)
     group_id = _as_id(fields.group_id, fields.group_id_field, item)
     message_id = _as_id(fields.message_id, "message_id", item)
     if fields.needs_user and user_id is None and anonymous_id is None and not item.problems:
@@ -231,12 +234,13 @@ def build_event(
     effective = received_at
     try:
         if fields.timestamp is not None:
-            original = parse_timestamp(fields.timestamp, "timestamp")
+            original = parse_timestamp(fields.timestamp, fields.timestamp_field)
             effective = original
         if fields.sent_at is not None:
-            sent_at = parse_timestamp(fields.sent_at, "sent_at")
+            sent_at = parse_timestamp(fields.sent_at, fields.sent_at_field)
     except TimestampError as exc:
-        field = "sent_at" if original is not None or fields.timestamp is None else "timestamp"
+        late = original is not None or fields.timestamp is None
+        field = fields.sent_at_field if late else fields.timestamp_field
         item.reject(Problem("invalid_timestamp", field, str(exc)))
     if item.problems:
         return item
@@ -245,7 +249,7 @@ def build_event(
         # The client's clock is off by (sent_at - received_at); shift its timestamp by that.
         effective = original + (received_at - sent_at)
     if original is not None:
-        item.warnings.extend(plausibility_warnings(original, received_at, "timestamp"))
+        item.warnings.extend(plausibility_warnings(original, received_at, fields.timestamp_field))
 
     assert isinstance(name, str | None)
     item.event = Event(

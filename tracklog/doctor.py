@@ -1,0 +1,186 @@
+"""`tracklog doctor`: checks the settings, the data directory, the store and the keys.
+
+Each check ends in a Finding that says, in plain words, what is right or wrong and what to
+do about it. The store is opened directly, or — when a running server owns the DuckDB
+file — asked through that server's admin socket, so the checks work in both cases.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from tracklog.logs import redact
+from tracklog.settings import Settings
+from tracklog.store.base import Store
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's outcome: ok, a warning (works, but look), or a problem (exit code 1)."""
+
+    level: str
+    subject: str
+    message: str
+
+
+def store_facts(store: Store) -> dict[str, Any]:
+    """What the key check needs, from a store (run here or inside a server)."""
+    store.query("SELECT 1", {})
+    active: dict[str, dict[str, int]] = {w.name: {} for w in store.workspaces()}
+    for record in store.key_records():
+        if record.revoked_at is None and record.workspace in active:
+            scopes = active[record.workspace]
+            scopes[record.scope] = scopes.get(record.scope, 0) + 1
+    events = store.query("SELECT count(*) FROM events", {})[0][0]
+    return {"workspaces": active, "events": int(events)}
+
+
+def check_settings(conf: Settings) -> list[Finding]:
+    """Values that would stop the server or make it misbehave."""
+    found: list[Finding] = []
+
+    def bad(subject: str, message: str) -> None:
+        found.append(Finding("problem", subject, message))
+
+    if not 0 < conf.port < 65536:
+        bad("port", f"--port is {conf.port}; it must be between 1 and 65535.")
+    if conf.max_batch_bytes < 32 * 1024:
+        bad(
+            "max_batch_bytes",
+            f"--max-batch-bytes is {conf.max_batch_bytes}; below 32768 even one full-size "
+            "event would be refused.",
+        )
+    if conf.body_timeout <= 0:
+        bad("body_timeout", "--body-timeout must be more than 0 seconds.")
+    if conf.max_queued_events <= 0:
+        bad("max_queued_events", "--max-queued-events must be more than 0.")
+    if conf.key_refresh_seconds <= 0:
+        bad("key_refresh_seconds", "--key-refresh-seconds must be more than 0.")
+    if conf.log_format not in ("text", "json"):
+        bad("log_format", f"--log-format is {conf.log_format!r}; use text or json.")
+    if conf.metrics_access not in ("loopback", "admin", "open"):
+        bad(
+            "metrics_access",
+            f"--metrics-access is {conf.metrics_access!r}; use loopback, admin or open.",
+        )
+    scheme = urlparse(conf.store_url()).scheme
+    if scheme not in ("duckdb", "clickhouse"):
+        bad("store", f"--store {redact(conf.store)!r} is not a duckdb:// or clickhouse:// URL.")
+    if conf.plan_file:
+        from tracklog.plan import load_plan
+
+        try:
+            load_plan(conf.plan_file)
+        except Exception as exc:  # any failure to load is the finding itself
+            bad("plan_file", f"The plan file {conf.plan_file} cannot be used: {exc}")
+    if conf.host not in ("127.0.0.1", "localhost", "::1") and conf.metrics_access == "open":
+        found.append(
+            Finding(
+                "warning",
+                "metrics_access",
+                f"/metrics is open to anyone who can reach {conf.host}; consider loopback.",
+            )
+        )
+    if not found:
+        found.append(Finding("ok", "settings", "The settings are valid."))
+    return found
+
+
+def check_data_dir(conf: Settings) -> Finding:
+    """The data directory exists (or can be made) and this user can write in it."""
+    path = Path(conf.data_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return Finding(
+            "problem",
+            "data_dir",
+            f"Cannot write in the data directory {path.resolve()}: {exc.strerror or exc}. "
+            "Create it, or give this user write permission.",
+        )
+    return Finding("ok", "data_dir", f"The data directory {path.resolve()} is writable.")
+
+
+def check_keys(facts: dict[str, Any]) -> list[Finding]:
+    """Every workspace has an active key; a workspace without a write key takes no events."""
+    workspaces: dict[str, dict[str, int]] = facts["workspaces"]
+    if not workspaces:
+        return [
+            Finding(
+                "problem",
+                "workspaces",
+                "There are no workspaces: start the server once (it makes `default` with keys) "
+                "or run `tracklog workspaces create NAME`.",
+            )
+        ]
+    found: list[Finding] = []
+    for name, scopes in sorted(workspaces.items()):
+        fix = f"`tracklog keys create --workspace {name} --scope write`"
+        if not scopes:
+            found.append(
+                Finding(
+                    "problem",
+                    f"workspace {name}",
+                    f"Workspace {name!r} has no active key: nothing can send to it or read "
+                    f"from it. Create one with {fix}.",
+                )
+            )
+        elif not scopes.get("write") and not scopes.get("admin"):
+            found.append(
+                Finding(
+                    "warning",
+                    f"workspace {name}",
+                    f"Workspace {name!r} has no active write key, so it cannot take events. "
+                    f"Create one with {fix} if it should.",
+                )
+            )
+    if not found:
+        found.append(Finding("ok", "keys", f"All {len(workspaces)} workspaces have active keys."))
+    return found
+
+
+def run(conf: Settings) -> list[Finding]:
+    """Every check, in the order a person would fix them."""
+    from tracklog.cli import administer
+
+    findings = [*check_settings(conf), check_data_dir(conf)]
+    if any(f.subject == "store" for f in findings):
+        return findings
+    shown = redact(conf.store_url())
+    try:
+        facts = administer(conf, "doctor.facts")
+    except Exception as exc:  # unreachable, locked without a socket, bad credentials, …
+        findings.append(
+            Finding(
+                "problem",
+                "store",
+                f"The store {shown} cannot be reached: {redact(str(exc))}. Check that it is "
+                "running and that the URL and credentials are right.",
+            )
+        )
+        return findings
+    findings.append(
+        Finding("ok", "store", f"The store {shown} answers ({facts['events']} events stored).")
+    )
+    findings.extend(check_keys(facts))
+    return findings
+
+
+def report(findings: list[Finding]) -> int:
+    """Print the findings; the exit code is 1 when any is a problem."""
+    marks = {"ok": "ok     ", "warning": "warning", "problem": "PROBLEM"}
+    for f in findings:
+        print(f"{marks[f.level]}  {f.subject}: {f.message}")
+    problems = sum(f.level == "problem" for f in findings)
+    print(
+        "No problems found."
+        if not problems
+        else f"{problems} problem{'s' if problems != 1 else ''} found."
+    )
+    return 1 if problems else 0

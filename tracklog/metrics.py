@@ -1,0 +1,135 @@
+"""GET /metrics: the write path's counters in Prometheus text format.
+
+Built on prometheus_client (its text encoder, histogram and registry) rather than formatted
+by hand: escaping, `_created` samples and histogram `le` buckets are easy to get subtly
+wrong, and its parser is what the tests read the page with. Each app has its own registry,
+so two apps in one process (tests, benchmarks) never share counters.
+
+Counters that the committer already keeps (accepted, duplicates, commits, store errors) are
+read from `Committer.stats` at scrape time; rejections by code come from the committer's
+listeners, commit latency from its commit observers.
+
+Who may read it: the `--metrics-access` setting. `loopback` (the default) serves it without a
+key to clients on 127.0.0.1/::1 — where a Prometheus agent or sidecar usually scrapes — and
+asks everyone else for an admin key; `admin` always asks for an admin key; `open` never asks.
+The page holds counts only: no keys, user ids or event contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tracklog.auth import authorize
+from tracklog.committer import Committer
+from tracklog.events import Event, Rejected
+from tracklog.openapi import register
+
+ACCESS_MODES = ("loopback", "admin", "open")
+# Commit latency buckets in seconds: a group commit is milliseconds on a local disk and
+# seconds when the store struggles; past 5 s clients start timing out.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class _CommitterStats(Collector):
+    """Reads the committer's own counters when scraped."""
+
+    def __init__(self, committer: Committer) -> None:
+        self.committer = committer
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.committer.stats
+        yield CounterMetricFamily(
+            "tracklog_events_accepted",
+            "Events newly stored.",
+            value=stats.events_written,
+        )
+        yield CounterMetricFamily(
+            "tracklog_events_duplicate",
+            "Events received again (same id) and not stored twice.",
+            value=stats.duplicates,
+        )
+        yield CounterMetricFamily(
+            "tracklog_commits", "Group commits written to the store.", value=stats.commits
+        )
+        yield CounterMetricFamily(
+            "tracklog_store_errors",
+            "Group commits the store failed (their requests were answered 503).",
+            value=stats.failures,
+        )
+        yield GaugeMetricFamily(
+            "tracklog_queue_depth",
+            "Events waiting for the next group commit.",
+            value=self.committer.queued,
+        )
+        yield GaugeMetricFamily(
+            "tracklog_queue_limit",
+            "Events that may wait before requests are answered 503.",
+            value=self.committer.max_queued,
+        )
+
+
+class Metrics:
+    """One app's registry, fed by its committer's hooks."""
+
+    def __init__(self, committer: Committer) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry.register(_CommitterStats(committer))
+        self.rejected = Counter(
+            "tracklog_events_rejected",
+            "Events rejected and quarantined, by the code of their first problem.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.commit_seconds = Histogram(
+            "tracklog_commit_seconds",
+            "Time to write one group commit to the store.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        committer.listeners.append(self._committed)
+        committer.commit_observers.append(self._observe)
+
+    def _observe(self, seconds: float, size: int) -> None:
+        self.commit_seconds.observe(seconds)
+
+    def _committed(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> None:
+        for record in rejected:
+            code = record.reasons[0].code if record.reasons else "unknown"
+            self.rejected.labels(code=code).inc()
+
+    def render(self) -> bytes:
+        """The Prometheus text page."""
+        return generate_latest(self.registry)
+
+
+async def metrics(request: Request) -> Response:
+    """GET /metrics: Prometheus text format; who may read it is `--metrics-access`."""
+    access = request.app.state.runtime.settings.metrics_access
+    client = request.client.host if request.client else ""
+    if access == "admin" or (access == "loopback" and client not in _LOOPBACK):
+        await authorize(request, "admin")
+    page: Metrics = request.app.state.metrics
+    return Response(page.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+routes = [Route("/metrics", metrics, methods=["GET"])]
+
+register(
+    {
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics (text format); see --metrics-access.",
+                "responses": {"200": {"description": "text/plain; version=0.0.4"}},
+            }
+        }
+    }
+)
