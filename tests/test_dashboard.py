@@ -239,6 +239,9 @@ def test_dashboard_is_served_with_a_content_security_policy(data: Tenant) -> Non
         csp = r.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert r.headers["x-content-type-options"] == "nosniff"
+    for path in ("/api/nope", "/nope.html", "/js/"):
+        r = httpx.get(data.server.url + path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
     index = httpx.get(data.server.url + "/").text
     assert "<script>" not in index and " style=" not in index and "http" not in index.lower()
     assert "MIT" in httpx.get(data.server.url + "/vendor/uplot/LICENSE").text, (
