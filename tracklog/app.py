@@ -16,10 +16,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import BaseRoute, Route
 
-from tracklog import analytics_api, api, metrics, segment_api, track_api, vero_api
+from tracklog import analytics_api, api, dashboard, metrics, segment_api, track_api, vero_api
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
@@ -131,7 +130,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
         *segment_api.routes,
     ]
     if DASHBOARD.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=DASHBOARD, html=True), name="dashboard"))
+        routes.append(dashboard.mount(DASHBOARD))
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.add_middleware(IngestCORS, origins=runtime.settings.cors_origins)
     app.state.runtime = runtime
