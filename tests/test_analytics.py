@@ -240,3 +240,14 @@ def test_bad_parameters_are_clear_400s(
 
 def test_write_key_cannot_read_analytics(loaded: Tenant) -> None:
     assert loaded.get("/api/analytics/trends", key=loaded.write_key).status_code == 403
+
+
+def test_an_account_with_only_its_group_call(tenant: Tenant) -> None:
+    r = tenant.post("/api/group", {"group_id": "quiet", "traits": {"account_name": "Quiet"}})
+    assert r.status_code == 200, r.text
+    page = tenant.get("/api/accounts/quiet")
+    assert page.status_code == 200, page.text
+    account = page.json()["account"]
+    assert (account["name"], account["events"], account["sign_ins"]) == ("Quiet", 0, 0)
+    assert (account["last_seen"], account["health"]) == (None, "dormant")
+    assert tenant.get("/api/accounts").json()["accounts"][0]["group_id"] == "quiet"

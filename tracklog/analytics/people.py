@@ -107,17 +107,21 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
 def _account(
     row: tuple[Any, ...], name: str | None, health: Health, now: dt.datetime
 ) -> dict[str, Any]:
+    # Aggregates over no matching rows may come back NULL (ClickHouse 18.16 does for
+    # count(DISTINCT CASE …)), and a missing time as the epoch: both mean "none".
     grp, users, active7, active30, sign_ins, events, last_seen, days30 = row
+    if last_seen is not None and last_seen.year <= 1970:
+        last_seen = None
     return {
         "group_id": str(grp),
         "name": name,
-        "users": int(users),
-        "active_users_7d": int(active7),
-        "active_users_30d": int(active30),
+        "users": int(users or 0),
+        "active_users_7d": int(active7 or 0),
+        "active_users_30d": int(active30 or 0),
         "sign_ins": int(sign_ins or 0),
         "events": int(events or 0),
         "last_seen": iso(last_seen) if last_seen else None,
-        "health": health.tier(last_seen, int(days30), now),
+        "health": health.tier(last_seen, int(days30 or 0), now),
     }
 
 

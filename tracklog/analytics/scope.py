@@ -54,10 +54,12 @@ class Query:
             return [tuple(_naive(v) for v in row) for row in rows]
         return rows
 
-    def time(self, t: dt.datetime) -> str:
-        """A time parameter, comparable with the timestamp column."""
-        if self.dialect.name == "clickhouse":
-            t = t.replace(microsecond=0)  # its DateTime holds whole seconds
+    def time(self, t: dt.datetime, end: bool = False) -> str:
+        """A time parameter, comparable with the timestamp column (`end`: an exclusive bound)."""
+        if self.dialect.name == "clickhouse" and t.microsecond:
+            # Its DateTime holds whole seconds: round a start down and an end up, so an
+            # event stored as 12:00:05 is inside a range ending at 12:00:05.400.
+            t = t.replace(microsecond=0) + (dt.timedelta(seconds=1) if end else dt.timedelta())
         return self.dialect.time_value(self.param(t))
 
     def prop_text(self, key: str, column: str = "properties") -> str:
@@ -109,7 +111,7 @@ def events_source(
     conditions = [
         f"workspace = {q.param(scope.workspace)}",
         f"timestamp >= {q.time(start or scope.start)}",
-        f"timestamp < {q.time(scope.end)}",
+        f"timestamp < {q.time(scope.end, end=True)}",
         *(where or []),
     ]
     if not scope.include_test:
