@@ -71,17 +71,16 @@ def _account_name(traits: dict[str, Any]) -> str | None:
 
 
 def _latest_traits(
-    store: Any, scope: Scope, type_: str, subject: str, ids: list[str]
+    store: Any, scope: Scope, type_: str, subject: str, ids: list[str] | None
 ) -> dict[str, dict[str, Any]]:
-    """The latest traits of each id (persons for identify, accounts for group)."""
-    if not ids:
+    """The latest traits of each id (persons for identify, accounts for group); all if None."""
+    if ids is not None and not ids:
         return {}
     q = new_query(store)
     source = events_source(q, scope, [f"type = {q.param(type_)}"])
+    where = f"WHERE {in_list(q, subject, ids)}" if ids is not None else ""
     rows = q.run(
-        store,
-        f"SELECT {subject}, argMax(properties, ts) FROM {source} "
-        f"WHERE {in_list(q, subject, ids)} GROUP BY {subject}",
+        store, f"SELECT {subject}, argMax(properties, ts) FROM {source} {where} GROUP BY {subject}"
     )
     return {str(r[0]): _traits(r[1]) for r in rows}
 
@@ -90,16 +89,23 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
     week, month = scope.end - dt.timedelta(days=7), scope.end - dt.timedelta(days=30)
     source = events_source(q, scope, ["coalesce(group_id, '') != ''", *extra])
     act = "type NOT IN ('identify', 'group', 'alias')"
+    # First down to one row per account, person and day, then the distinct counts over
+    # those: far fewer rows to deduplicate than the events themselves.
+    daily = (
+        f"(SELECT grp, person, day, sum(CASE WHEN {act} THEN 1 ELSE 0 END) AS n, "
+        f"sum(CASE WHEN {act} AND event_name = {q.param(SIGN_IN)} THEN 1 ELSE 0 END) AS s, "
+        f"max(CASE WHEN {act} THEN ts END) AS last, "
+        f"max(CASE WHEN {act} AND ts >= {q.time(week)} THEN 1 ELSE 0 END) AS a7, "
+        f"max(CASE WHEN {act} AND ts >= {q.time(month)} THEN 1 ELSE 0 END) AS a30 "
+        f"FROM {source} GROUP BY grp, person, day)"
+    )
     return list(
         q.run(
             store,
             f"SELECT grp, count(DISTINCT person), "
-            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.time(week)} THEN person END), "
-            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.time(month)} THEN person END), "
-            f"sum(CASE WHEN {act} AND event_name = {q.param(SIGN_IN)} THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {act} THEN 1 ELSE 0 END), max(CASE WHEN {act} THEN ts END), "
-            f"count(DISTINCT CASE WHEN {act} AND ts >= {q.time(month)} THEN day END) "
-            f"FROM {source} GROUP BY grp",
+            f"count(DISTINCT CASE WHEN a7 = 1 THEN person END), "
+            f"count(DISTINCT CASE WHEN a30 = 1 THEN person END), sum(s), sum(n), max(last), "
+            f"count(DISTINCT CASE WHEN a30 = 1 THEN day END) FROM {daily} GROUP BY grp",
         )
     )
 
@@ -130,7 +136,7 @@ def accounts(
 ) -> dict[str, Any]:
     """Every account seen in the scope, most active first."""
     rows = _account_rows(store, scope, new_query(store), [])
-    names = _latest_traits(store, scope, "group", "grp", [str(r[0]) for r in rows])
+    names = _latest_traits(store, scope, "group", "grp", None)  # group calls are few
     found = [
         _account(
             r, display_name(names.get(str(r[0]), {}), "account_name", "name"), health, scope.end

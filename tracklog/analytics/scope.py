@@ -101,12 +101,14 @@ def events_source(
     where: list[str] | None = None,
     start: dt.datetime | None = None,
     tracks_only: bool = False,
+    persons: bool = True,
 ) -> str:
     """A subquery of the scope's events as (ts, day, event_name, type, person, grp, properties).
 
     `start` widens the range backwards (rolling windows need the days before the range).
     Events with a user id are their own person; only the rest (anonymous ones, usually few)
     are joined with the person map, so the join stays small however many events there are.
+    `persons=False` skips that work for reports that only count events (person is NULL).
     """
     conditions = [
         f"workspace = {q.param(scope.workspace)}",
@@ -124,6 +126,11 @@ def events_source(
         f"timestamp AS ts, {d.idiv(d.epoch('timestamp'), str(DAY))} AS day, event_name, type, "
         f"{{person}} AS person, group_id AS grp, properties"
     )
+    if not persons:
+        return (
+            f"(SELECT {columns.format(person='NULL')} FROM {q.table} "
+            f"WHERE {matching})"
+        )
     known = (
         f"SELECT {columns.format(person='user_id')} FROM {q.table} "
         f"WHERE {matching} AND coalesce(user_id, '') != ''"

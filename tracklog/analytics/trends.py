@@ -44,7 +44,7 @@ def trends(store: Any, scope: Scope, req: TrendRequest) -> dict[str, Any]:
     measure = "count(DISTINCT person)" if req.measure == "users" else "count(*)"
     q = new_query(store)
     key = f"coalesce({q.prop_text(req.breakdown)}, '')" if req.breakdown else "event_name"
-    source = events_source(q, scope, _conditions(q, req))
+    source = events_source(q, scope, _conditions(q, req), persons=req.measure == "users")
     top = q.run(
         store,
         f"SELECT k, {measure} AS v FROM (SELECT {key} AS k, person FROM {source}) "
@@ -57,7 +57,7 @@ def trends(store: Any, scope: Scope, req: TrendRequest) -> dict[str, Any]:
         return _result(scope, req, [], {}, {})
     q = new_query(store)
     key = f"coalesce({q.prop_text(req.breakdown)}, '')" if req.breakdown else "event_name"
-    source = events_source(q, scope, _conditions(q, req))
+    source = events_source(q, scope, _conditions(q, req), persons=req.measure == "users")
     series_key = (
         f"CASE WHEN {in_list(q, 'k', names)} THEN k ELSE {q.param(OTHER)} END" if has_other else "k"
     )
@@ -83,7 +83,7 @@ def _other_users(store: Any, scope: Scope, req: TrendRequest, names: list[str]) 
     q = new_query(store)
     assert req.breakdown is not None
     key = f"coalesce({q.prop_text(req.breakdown)}, '')"
-    source = events_source(q, scope, _conditions(q, req))
+    source = events_source(q, scope, _conditions(q, req), persons=req.measure == "users")
     rows = q.run(
         store,
         f"SELECT count(DISTINCT person) FROM (SELECT {key} AS k, person FROM {source}) "
