@@ -127,10 +127,7 @@ def events_source(
         f"{{person}} AS person, group_id AS grp, properties"
     )
     if not persons:
-        return (
-            f"(SELECT {columns.format(person='NULL')} FROM {q.table} "
-            f"WHERE {matching})"
-        )
+        return f"(SELECT {columns.format(person='NULL')} FROM {q.table} WHERE {matching})"
     known = (
         f"SELECT {columns.format(person='user_id')} FROM {q.table} "
         f"WHERE {matching} AND coalesce(user_id, '') != ''"
