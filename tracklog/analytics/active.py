@@ -60,10 +60,12 @@ def _duckdb(store: Any, q: Query, pairs: str) -> dict[tuple[int, int], int]:
         f"(PARTITION BY subject ORDER BY day) AS prev FROM {pairs}) "
         f"CROSS JOIN (SELECT unnest([1, 7, 30]) AS w))"
     )
+    # Both edges of a span come from one row, so the spans (and the DISTINCT under them) are
+    # computed once, not once per edge.
     rows = q.run(
         store,
-        f"SELECT w, d, sum(delta) FROM (SELECT w, lo AS d, 1 AS delta FROM {spans} "
-        f"UNION ALL SELECT w, hi + 1 AS d, -1 AS delta FROM {spans}) GROUP BY w, d ORDER BY w, d",
+        f"SELECT w, d, sum(delta) FROM (SELECT w, unnest([lo, hi + 1]) AS d, "
+        f"unnest([1, -1]) AS delta FROM {spans}) GROUP BY w, d ORDER BY w, d",
     )
     counts: dict[tuple[int, int], int] = {}
     edges: dict[int, list[tuple[int, int]]] = {}
