@@ -37,6 +37,7 @@ def with_(**changes: Any) -> dict[str, Any]:
         (with_(timestamp="yesterday"), "invalid_timestamp", "timestamp"),
         (with_(timestamp=1700000000), "invalid_timestamp", "timestamp"),
         (with_(timestamp="2024-13-45T99:00:00Z"), "invalid_timestamp", "timestamp"),
+        (with_(timestamp="2024-02-30T10:00:00.000Z"), "invalid_timestamp", "timestamp"),
         (with_(properties="email=a@example.com"), "invalid_properties", "properties"),
         (with_(properties=[1, 2]), "invalid_properties", "properties"),
         (with_(context="web"), "invalid_context", "context"),
