@@ -26,7 +26,14 @@ from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 
 from tracklog.events import Event, Rejected, utcnow
-from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
+from tracklog.store.base import (
+    DELETABLE,
+    AuditEntry,
+    KeyRecord,
+    StoreUnavailable,
+    Suppression,
+    Workspace,
+)
 
 # The driver logs every failed connect with a traceback; the failure reaches us as an error
 # (answered 503 and logged once by the app), so an outage need not flood the log.
@@ -88,6 +95,7 @@ WORKSPACE_COLUMNS = (
     "plan_mode String",
     "created_at DateTime('UTC')",
     "version UInt64",
+    "retention_days UInt32 DEFAULT 0",  # added later: `setup` adds it to older tables
 )
 KEY_COLUMNS = (
     "key_id String",
@@ -98,6 +106,22 @@ KEY_COLUMNS = (
     "revoked_at DateTime('UTC')",  # 0 (1970-01-01) = not revoked; avoids Nullable in argMax
     "label String",
     "version UInt64",
+)
+SUPPRESSION_COLUMNS = (
+    "workspace String",
+    "user_id String",
+    "created_at DateTime('UTC')",
+    "active UInt8",
+    "version UInt64",
+)
+AUDIT_COLUMNS = (
+    "id UUID",
+    "workspace String",
+    "recorded_at DateTime('UTC')",
+    "actor String",
+    "action String",
+    "subject String",
+    "counts String",
 )
 
 # name: (columns, engine and keys, sharding key). Every table is partitioned by month where
@@ -125,7 +149,21 @@ TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "sipHash64(name)",
     ),
     "keys": (KEY_COLUMNS, "ReplacingMergeTree(version) ORDER BY key_id", "sipHash64(key_id)"),
+    "suppressions": (
+        SUPPRESSION_COLUMNS,
+        "ReplacingMergeTree(version) ORDER BY (workspace, user_id)",
+        "sipHash64(workspace, user_id)",
+    ),
+    "audit_log": (
+        AUDIT_COLUMNS,
+        "MergeTree PARTITION BY toYYYYMM(recorded_at) ORDER BY (workspace, recorded_at, id)",
+        "sipHash64(toString(id))",
+    ),
 }
+# Columns added after a table was first released: (table, column definition).
+ADDED_COLUMNS = (("workspaces", "retention_days UInt32 DEFAULT 0"),)
+# How long a deletion waits for ClickHouse to apply its mutation before answering 503.
+MUTATION_TIMEOUT = 120.0
 
 
 def _names(columns: Sequence[str]) -> str:
@@ -224,19 +262,40 @@ class ClickHouseStore:
     # -- lifecycle ------------------------------------------------------------------------------
     def setup(self) -> None:
         """Create the database, tables and views on the server, or on each server of the cluster."""
-        hosts = [(self.host, self.port)]
-        if self.cluster:
-            rows = self._in_default(
-                self.host,
-                self.port,
-                "SELECT host_address, port FROM system.clusters WHERE cluster = %(c)s",
-                params={"c": self.cluster},
-            )
-            if not rows:
-                raise ValueError(f"ClickHouse has no cluster {self.cluster!r} in remote_servers.")
-            hosts = [(str(h), int(p)) for h, p in rows]
-        for host, port in hosts:
+        for host, port in self._hosts():
             self._in_default(host, port, *self.schema())
+            self._add_columns(host, port)
+
+    def _hosts(self) -> list[tuple[str, int]]:
+        """The server, or every server of the cluster."""
+        if not self.cluster:
+            return [(self.host, self.port)]
+        rows = self._in_default(
+            self.host,
+            self.port,
+            "SELECT host_address, port FROM system.clusters WHERE cluster = %(c)s",
+            params={"c": self.cluster},
+        )
+        if not rows:
+            raise ValueError(f"ClickHouse has no cluster {self.cluster!r} in remote_servers.")
+        return [(str(h), int(p)) for h, p in rows]
+
+    def _add_columns(self, host: str, port: int) -> None:
+        # 18.16 has no ADD COLUMN IF NOT EXISTS: look the columns up first.
+        for table, column in ADDED_COLUMNS:
+            names = [table, f"{table}_local"] if self.cluster else [table]
+            for name in names:
+                found = self._in_default(
+                    host,
+                    port,
+                    "SELECT count() FROM system.columns WHERE database = %(db)s "
+                    "AND table = %(t)s AND name = %(c)s",
+                    params={"db": self.database, "t": name, "c": column.split(" ", 1)[0]},
+                )
+                if not found[0][0]:
+                    self._in_default(
+                        host, port, f"ALTER TABLE {self.database}.{name} ADD COLUMN {column}"
+                    )
 
     def _in_default(self, host: str, port: int, *sql: str, params: Any = None) -> Any:
         # The database may not exist yet, so DDL runs from `default`.
@@ -347,17 +406,22 @@ class ClickHouseStore:
     def workspaces(self) -> list[Workspace]:
         """Every workspace, oldest first: the latest version of each name."""
         rows = self._run(
-            "SELECT name, argMax(plan_mode, version), toUInt32(argMax(created_at, version)) AS c "
-            "FROM workspaces GROUP BY name ORDER BY c, name"
+            "SELECT name, argMax(plan_mode, version), toUInt32(argMax(created_at, version)) AS c, "
+            "argMax(retention_days, version) FROM workspaces GROUP BY name ORDER BY c, name"
         )
-        return [Workspace(name=r[0], plan_mode=r[1], created_at=_from_seconds(r[2])) for r in rows]
+        return [
+            Workspace(
+                name=r[0], plan_mode=r[1], created_at=_from_seconds(r[2]), retention_days=r[3]
+            )
+            for r in rows
+        ]
 
     def save_workspace(self, workspace: Workspace) -> None:
         """Add a version of a workspace; the newest version is the one read."""
         created, _ = split_time(workspace.created_at or utcnow())
         self._run(
             f"INSERT INTO workspaces ({_names(WORKSPACE_COLUMNS)}) VALUES",
-            [(workspace.name, workspace.plan_mode, created, _version())],
+            [(workspace.name, workspace.plan_mode, created, _version(), workspace.retention_days)],
         )
 
     def key_records(self) -> list[KeyRecord]:
@@ -408,6 +472,117 @@ class ClickHouseStore:
             f"INSERT INTO quarantine_replays ({_names(REPLAY_COLUMNS)}) VALUES",
             [list(quarantine_ids), [workspace] * len(quarantine_ids), [now] * len(quarantine_ids)],
             columnar=True,
+        )
+
+    # -- privacy: deletion, suppression, audit ----------------------------------------------------
+    def delete_rows(self, table: str, where: str, params: dict[str, Any]) -> int:
+        """Count the matching rows, delete them with a mutation, and wait until it is applied.
+
+        `ALTER TABLE … DELETE` is asynchronous and 18.16 has no `mutations_sync`, so this polls
+        system.mutations until every mutation of the table is done, on every server of the
+        cluster: when it returns, reads no longer see the rows.
+        """
+        if table not in DELETABLE:
+            raise ValueError(f"cannot delete from {table!r}")
+        read = self.events_table if table == "events" else table
+        count = int(self._run(f"SELECT count() FROM {read} WHERE {where}", params)[0][0])
+        if not count:
+            return 0
+        local = f"{table}_local" if table == "events" or self.cluster else table
+        hosts = self._hosts()
+        for host, port in hosts:
+            self._on(host, port, f"ALTER TABLE {local} DELETE WHERE {where}", params)
+        deadline = time.monotonic() + MUTATION_TIMEOUT
+        for host, port in hosts:
+            while self._on(
+                host,
+                port,
+                "SELECT count() FROM system.mutations WHERE database = %(db)s "
+                "AND table = %(t)s AND is_done = 0",
+                {"db": self.database, "t": local},
+            )[0][0]:
+                if time.monotonic() > deadline:
+                    raise StoreUnavailable(
+                        f"ClickHouse is still applying the deletion on {local} after "
+                        f"{MUTATION_TIMEOUT:g} s; it will finish on its own (retrying is safe)."
+                    )
+                time.sleep(0.05)
+        return count
+
+    def _on(self, host: str, port: int, sql: str, params: dict[str, Any]) -> Any:
+        """Run on one server of the cluster (this thread's client when it is the only one)."""
+        if (host, port) == (self.host, self.port) or not self.cluster:
+            return self._run(sql, params)
+        client = self._connect(host, port, self.database)
+        try:
+            return client.execute(sql, params)
+        except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, EOFError, OSError) as exc:
+            raise StoreUnavailable(f"ClickHouse at {host}:{port}: {exc}") from exc
+        finally:
+            client.disconnect()
+
+    def suppressions(self) -> list[Suppression]:
+        """Every active suppression: the latest version of each (workspace, user)."""
+        rows = self._run(
+            "SELECT workspace, user_id, toUInt32(argMax(created_at, version)) AS c, "
+            "argMax(active, version) AS a FROM suppressions GROUP BY workspace, user_id "
+            "HAVING a = 1 ORDER BY c"
+        )
+        return [
+            Suppression(workspace=r[0], user_id=r[1], created_at=_from_seconds(r[2])) for r in rows
+        ]
+
+    def save_suppression(self, suppression: Suppression) -> None:
+        """Add a version of a suppression (lifting one is a newer, inactive version)."""
+        self._run(
+            f"INSERT INTO suppressions ({_names(SUPPRESSION_COLUMNS)}) VALUES",
+            [
+                (
+                    suppression.workspace,
+                    suppression.user_id,
+                    split_time(suppression.created_at)[0],
+                    1 if suppression.active else 0,
+                    _version(),
+                )
+            ],
+        )
+
+    def audit_entries(self, workspace: str | None, limit: int) -> list[AuditEntry]:
+        """The newest entries first."""
+        where = "WHERE workspace = %(ws)s" if workspace is not None else ""
+        rows = self._run(
+            "SELECT id, workspace, toUInt32(recorded_at) AS t, actor, action, subject, counts "
+            f"FROM audit_log {where} ORDER BY t DESC, id DESC LIMIT %(limit)s",
+            {"ws": workspace, "limit": limit},
+        )
+        return [
+            AuditEntry(
+                r[0],
+                r[1],
+                _from_seconds(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                msgspec.json.decode(r[6], type=dict[str, int]),
+            )
+            for r in rows
+        ]
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        """Append one entry."""
+        self._run(
+            f"INSERT INTO audit_log ({_names(AUDIT_COLUMNS)}) VALUES",
+            [
+                (
+                    entry.id,
+                    entry.workspace,
+                    split_time(entry.at)[0],
+                    entry.actor,
+                    entry.action,
+                    entry.subject,
+                    _json.encode(entry.counts).decode(),
+                )
+            ],
         )
 
 
