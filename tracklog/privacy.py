@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from tracklog import suppression
+from tracklog.admin import AdminError
 from tracklog.api import event_columns, event_row, iso
 from tracklog.events import utcnow
 from tracklog.store.base import AuditEntry, Store, Suppression
@@ -29,7 +30,7 @@ _decode = msgspec.json.Decoder()
 _CHUNK = 1000
 
 
-class PrivacyError(ValueError):
+class PrivacyError(AdminError):
     """A request the administrator can correct (an empty or too long user id)."""
 
 

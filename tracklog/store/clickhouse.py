@@ -118,6 +118,7 @@ AUDIT_COLUMNS = (
     "id UUID",
     "workspace String",
     "recorded_at DateTime('UTC')",
+    "recorded_at_ms UInt16",
     "actor String",
     "action String",
     "subject String",
@@ -551,15 +552,15 @@ class ClickHouseStore:
         """The newest entries first."""
         where = "WHERE workspace = %(ws)s" if workspace is not None else ""
         rows = self._run(
-            "SELECT id, workspace, toUInt32(recorded_at) AS t, actor, action, subject, counts "
-            f"FROM audit_log {where} ORDER BY t DESC, id DESC LIMIT %(limit)s",
+            f"SELECT id, workspace, {self.epoch_ms('recorded_at')} AS t, actor, action, subject, "
+            f"counts FROM audit_log {where} ORDER BY t DESC, id DESC LIMIT %(limit)s",
             {"ws": workspace, "limit": limit},
         )
         return [
             AuditEntry(
                 r[0],
                 r[1],
-                _from_seconds(r[2]),
+                _EPOCH + dt.timedelta(milliseconds=r[2]),
                 r[3],
                 r[4],
                 r[5],
@@ -576,7 +577,7 @@ class ClickHouseStore:
                 (
                     entry.id,
                     entry.workspace,
-                    split_time(entry.at)[0],
+                    *split_time(entry.at),
                     entry.actor,
                     entry.action,
                     entry.subject,
