@@ -196,3 +196,34 @@ def test_cli_manages_keys_on_clickhouse_without_a_socket(cluster: Cluster, tmp_p
         assert time.monotonic() < deadline, "a revoked key kept working"
         time.sleep(0.1)
     assert "revoked" in cli("keys", "list").stdout
+
+
+def test_deleting_a_user_reaches_every_shard_and_every_node(cluster: Cluster) -> None:
+    a = new_tenant(cluster.nodes[0], "privacy")
+    b = on_node(a, cluster.nodes[1])
+    events = [
+        {"event_name": "signed_in", "user_id": "gone" if i % 2 else "kept", "message_id": f"p{i}"}
+        for i in range(200)
+    ]
+    assert a.post("/api/track", events[:100]).json()["accepted"] == 100
+    assert b.post("/api/track", events[100:]).json()["accepted"] == 100
+    admin = a.server.admin("keys.create", workspace="privacy", scope="admin")["key"]
+    r = httpx.delete(
+        a.server.url + "/api/users/gone", headers={"Authorization": f"Bearer {admin}"}, timeout=60
+    )
+    assert r.status_code == 200 and r.json()["deleted"]["events"] == 100, r.text
+    # Gone from both shards, as both nodes read them, as soon as the answer came.
+    for tenant in (a, b):
+        assert tenant.events(user_id="gone") == []
+        assert len(tenant.events(user_id="kept")) == 100
+    assert sum(shard_counts(cluster, "privacy")) == 100
+    # Node B may accept one more event before its next refresh (--key-refresh-seconds 0.5);
+    # the server erases again once every node has refreshed, so it does not stay.
+    b.post("/api/track", [{"event_name": "late", "user_id": "gone"}])
+    deadline = time.monotonic() + 15
+    while a.events(user_id="gone"):
+        assert time.monotonic() < deadline, "the late event of a deleted user stayed"
+        time.sleep(0.2)
+    time.sleep(0.6)
+    r = b.post("/api/track", [{"event_name": "x", "user_id": "gone"}])
+    assert r.status_code == 400 and r.json()["results"][0]["code"] == "user_suppressed"

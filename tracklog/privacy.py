@@ -112,11 +112,15 @@ def suppressed(store: Store, workspace: str) -> list[dict[str, Any]]:
     ]
 
 
-def erase(store: Store, workspace: str, user_id: str, actor: str) -> dict[str, Any]:
+def erase(
+    store: Store, workspace: str, user_id: str, actor: str, late: bool = False
+) -> dict[str, Any]:
     """Delete everything stored about a user (see the module docstring); audited.
 
     Answers with counts: events in all, of which traits (identify), group memberships and
     aliases; quarantined elements; and how many anonymous ids were linked to the user.
+    `late`: the second pass after other nodes learned the suppression, audited (as
+    `user.delete.late`) only when it found something.
     """
     person = find_person(store, workspace, check_user_id(user_id))
     where, params = events_where(store, person)
@@ -144,7 +148,10 @@ def erase(store: Store, workspace: str, user_id: str, actor: str) -> dict[str, A
         "quarantined": removed,
         "anonymous_ids": len(person.anonymous_ids),
     }
-    audit(store, workspace, actor, "user.delete", user_id, counts)
+    if not late:
+        audit(store, workspace, actor, "user.delete", user_id, counts)
+    elif deleted or removed:
+        audit(store, workspace, actor, "user.delete.late", user_id, counts)
     return {"workspace": workspace, "user_id": user_id, "deleted": counts, "suppressed": True}
 
 

@@ -6,6 +6,8 @@ The audit log names the key by its id (`key_…`), never the key.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +21,11 @@ from tracklog.api import json_response
 from tracklog.auth import authorize
 from tracklog.openapi import query_param, register
 from tracklog.runtime import Runtime
+from tracklog.store.base import StoreUnavailable
+
+log = logging.getLogger("tracklog.privacy")
+# Late erasures in flight (a reference keeps a task from being collected before it ends).
+_late: set[asyncio.Task[None]] = set()
 
 
 def _user_id(request: Request) -> str:
@@ -34,13 +41,32 @@ async def delete_now(runtime: Runtime, workspace: str, user_id: str, actor: str)
 
     The order matters: once this server's cache holds the suppression, no new event of the
     user is accepted here, and an empty group commit waits out the ones already queued, so
-    the erase sees them. (Other nodes sharing a ClickHouse store learn the suppression
-    within --key-refresh-seconds; see docs/privacy.md.)
+    the erase sees them. Other nodes sharing a ClickHouse store learn the suppression only
+    at their next refresh (--key-refresh-seconds), so on a shared store the erase runs
+    once more after that, for anything they accepted meanwhile.
     """
     await run_in_threadpool(privacy.suppress, runtime.store, workspace, user_id)
     await run_in_threadpool(runtime.reload)
     await runtime.committer.submit([], [])
-    return await run_in_threadpool(privacy.erase, runtime.store, workspace, user_id, actor)
+    result = await run_in_threadpool(privacy.erase, runtime.store, workspace, user_id, actor)
+    if runtime.store.dialect == "clickhouse":
+        # Another node's cache may be up to one refresh old, and it then commits within
+        # its commit interval: wait for both, with a second to spare.
+        wait = runtime.settings.key_refresh_seconds + runtime.store.commit_interval + 1.0
+        task = asyncio.create_task(_erase_late(runtime, workspace, user_id, actor, wait))
+        _late.add(task)
+        task.add_done_callback(_late.discard)
+    return result
+
+
+async def _erase_late(
+    runtime: Runtime, workspace: str, user_id: str, actor: str, wait: float
+) -> None:
+    await asyncio.sleep(wait)
+    try:
+        await run_in_threadpool(privacy.erase, runtime.store, workspace, user_id, actor, late=True)
+    except StoreUnavailable as exc:
+        log.warning("the second erase of a deleted user failed: %s", exc)
 
 
 async def delete_user(request: Request) -> Response:
