@@ -64,7 +64,10 @@ async def _erase_late(
 ) -> None:
     await asyncio.sleep(wait)
     try:
-        await run_in_threadpool(privacy.erase, runtime.store, workspace, user_id, actor, late=True)
+        await run_in_threadpool(runtime.reload)
+        if user_id in runtime.suppressed(workspace):  # not lifted in the meantime
+            store = runtime.store
+            await run_in_threadpool(privacy.erase, store, workspace, user_id, actor, late=True)
     except StoreUnavailable as exc:
         log.warning("the second erase of a deleted user failed: %s", exc)
 
