@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support import ServerProcess, Tenant, new_tenant
 from tests.test_operations import scrape
@@ -286,3 +288,32 @@ def test_the_cli_deletes_exports_and_lists_the_audit(
     cli("workspaces", "set", tenant.name, "--retention-days", "7")
     assert "keeps 7 days" in cli("workspaces", "list").stdout
     assert "dropped 0 events" in cli("retention", "run", "--workspace", tenant.name).stdout
+
+
+def test_openapi_lists_the_privacy_endpoints(server: ServerProcess) -> None:
+    paths = httpx.get(server.url + "/openapi.json", timeout=30).json()["paths"]
+    assert set(paths["/api/users/{user_id}"]) == {"get", "delete"}
+    assert "get" in paths["/api/users/{user_id}/export"]
+    assert "get" in paths["/api/audit"] and "get" in paths["/api/suppressions"]
+    assert "delete" in paths["/api/suppressions/{user_id}"]
+
+
+@pytest.mark.duckdb_only
+def test_the_server_applies_retention_by_itself(tmp_path: Any) -> None:
+    proc = ServerProcess(tmp_path / "data", extra_args=["--retention-interval-seconds", "0.5"])
+    proc.start()
+    try:
+        tenant = new_tenant(proc, "kept30")
+        old = {"event_name": "signed_in", "user_id": "old", "timestamp": ago(40)}
+        new = {"event_name": "signed_in", "user_id": "new", "timestamp": ago(1)}
+        assert tenant.post("/api/track", [old, new]).json()["accepted"] == 2
+        proc.admin("workspaces.set_retention", name="kept30", retention_days="30")
+        deadline = time.monotonic() + 15
+        while len(tenant.events()) != 1:
+            assert time.monotonic() < deadline, "the periodic retention run never dropped"
+            time.sleep(0.1)
+        assert tenant.events()[0]["user_id"] == "new"
+        audit = proc.admin("audit.list", workspace="kept30")
+        assert [(e["action"], e["actor"]) for e in audit] == [("retention.drop", "retention")]
+    finally:
+        proc.stop()
