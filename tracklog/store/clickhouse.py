@@ -492,7 +492,9 @@ class ClickHouseStore:
         local = f"{table}_local" if table == "events" or self.cluster else table
         hosts = self._hosts()
         for host, port in hosts:
-            self._on(host, port, f"ALTER TABLE {local} DELETE WHERE {where}", params)
+            # 18.16's mutations delete a row whose condition is NULL (as `user_id = 'x'` is
+            # where user_id is NULL), unlike SELECT, which skips it: count NULL as false.
+            self._on(host, port, f"ALTER TABLE {local} DELETE WHERE ifNull(({where}), 0)", params)
         deadline = time.monotonic() + MUTATION_TIMEOUT
         for host, port in hosts:
             while self._on(
