@@ -37,7 +37,7 @@ def events(n: int, now: dt.datetime) -> Iterator[list[Event]]:
     """N events in batches of 50,000; every tenth is an anonymous visit of a linked id."""
     batch: list[Event] = []
     for i in range(n):
-        user = f"u{i % USERS}"
+        user = f"u{(i // 7) % USERS}"
         anonymous = i % 10 == 0
         batch.append(
             Event(
@@ -75,10 +75,18 @@ def measure(name: str, store: Store, n: int) -> None:
         store.write(batch, [])
     load = round(time.perf_counter() - started, 1)
     print(json.dumps({"store": name, "op": "load", "events": n, "seconds": load}), flush=True)
+
+    def stored() -> int:
+        return int(store.query(f"SELECT count(*) FROM {store.events_table}", {})[0][0])
+
     export = timed(name, "export_one_user", lambda: privacy.export_user(store, "w", "u7", "b"))
+    before = stored()
     erased = timed(name, "delete_one_user", lambda: privacy.delete_user(store, "w", "u7", "b"))
-    assert erased["deleted"]["events"] == len(export["events"]) > 0
+    # Exactly the user's events went, and nothing else (this caught 18.16's NULL mutations).
+    assert erased["deleted"]["events"] == len(export["events"]) == before - stored() > 0
+    before = stored()
     dropped = timed(name, "retention_drop_a_third", lambda: retention.run(store, "b", now=now))
+    assert dropped[0]["dropped"]["events"] == before - stored()
     print(json.dumps({"store": name, "deleted": erased["deleted"], "retention": dropped}))
 
 
