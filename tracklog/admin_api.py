@@ -107,7 +107,10 @@ def create_admin_app(runtime: Runtime) -> Starlette:
             if command.action == "users.delete":
                 # As over HTTP: suppress, drain the commit queue, then erase.
                 result = await privacy_api.delete_now(
-                    runtime, _known(runtime.store, a["workspace"]), a["user_id"], a["actor"]
+                    runtime,
+                    _known(runtime.store, a["workspace"]),
+                    a["user_id"],
+                    a.get("actor", "cli"),
                 )
             else:
                 result = await run_in_threadpool(run_command, runtime.store, command)

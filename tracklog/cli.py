@@ -30,16 +30,21 @@ from tracklog.store.base import StoreUnavailable
 log = logging.getLogger("tracklog")
 
 
+# Seconds an admin command may take: deleting a user on a large ClickHouse table waits for
+# its mutation (up to 120 s, see tracklog/store/clickhouse.py).
+_SOCKET_TIMEOUT = 180
+
+
 class _UnixHTTPConnection(http.client.HTTPConnection):
     """HTTP over the admin socket."""
 
     def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=30)
+        super().__init__("localhost", timeout=_SOCKET_TIMEOUT)
         self._path = path
 
     def connect(self) -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(30)
+        sock.settimeout(_SOCKET_TIMEOUT)
         sock.connect(self._path)
         self.sock = sock
 
@@ -283,8 +288,15 @@ def privacy_command(conf: Settings, args: argparse.Namespace) -> None:
         for s in administer(conf, "users.suppressed", workspace=args.workspace, actor=actor):
             print(f"{s['user_id']}\t{s['suppressed_at']}")
         return
+    # A server on this data directory deletes itself: it refreshes its suppression cache and
+    # drains its commit queue first (docs/privacy.md); otherwise the store is opened here.
     result = administer(
-        conf, f"users.{args.action}", workspace=args.workspace, user_id=args.user_id, actor=actor
+        conf,
+        f"users.{args.action}",
+        via_server=args.action != "export",
+        workspace=args.workspace,
+        user_id=args.user_id,
+        actor=actor,
     )
     if args.action == "export":
         text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
