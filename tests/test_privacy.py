@@ -86,6 +86,13 @@ def everything(tenant: Tenant) -> str:
     return "\n".join(pages)
 
 
+def signed_in(tenant: Tenant) -> dict[str, int]:
+    """How many sign-ins, by how many users, the analytics count (last 30 days)."""
+    top = tenant.get("/api/analytics/top-events").json()["events"]
+    row = next(e for e in top if e["event_name"] == "signed_in")
+    return {"count": row["count"], "users": row["users"]}
+
+
 def test_deleted_user_is_gone_everywhere_and_refused_in_every_format(tenant: Tenant) -> None:
     seed_user(tenant, "gone", "acme", "anon-gone")
     r = tenant.post(
@@ -98,6 +105,7 @@ def test_deleted_user_is_gone_everywhere_and_refused_in_every_format(tenant: Ten
     )
     assert r.json()["accepted"] == 2
     assert "gone" in everything(tenant)
+    assert signed_in(tenant) == {"count": 2, "users": 2}
     key, _ = admin_key(tenant)
 
     r = call(tenant, "DELETE", "/api/users/gone", key)
@@ -123,6 +131,7 @@ def test_deleted_user_is_gone_everywhere_and_refused_in_every_format(tenant: Ten
     assert [u["user_id"] for u in account["users"]] == ["kept"]
     active = tenant.get("/api/analytics/active").json()
     assert "gone" not in json.dumps(active)
+    assert signed_in(tenant) == {"count": 1, "users": 1}
 
     before = scrape(tenant.server).get("tracklog_events_suppressed_total{}", 0.0)
     native = tenant.post("/api/track", [{"event_name": "signed_in", "user_id": "gone"}])

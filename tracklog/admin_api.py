@@ -115,7 +115,7 @@ def create_admin_app(runtime: Runtime) -> Starlette:
             else:
                 result = await run_in_threadpool(run_command, runtime.store, command)
             await run_in_threadpool(runtime.reload)
-        except (admin.AdminError, privacy.PrivacyError, msgspec.DecodeError, KeyError) as exc:
+        except (admin.AdminError, msgspec.DecodeError, KeyError) as exc:  # PrivacyError too
             return json_response({"error": {"code": "admin_error", "message": str(exc)}}, 400)
         return json_response({"result": result})
 
