@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -336,3 +337,28 @@ def test_the_server_applies_retention_by_itself(tmp_path: Any) -> None:
         assert [(e["action"], e["actor"]) for e in audit] == [("retention.drop", "retention")]
     finally:
         proc.stop()
+
+
+def test_user_ids_with_sql_and_like_characters(tenant: Tenant) -> None:
+    key, _ = admin_key(tenant)
+    odd = ["a%_b", 'quo"te\\', "ünï", "' OR 1=1 --", "%"]
+    for user_id in odd:
+        sent = tenant.post(
+            "/api/track",
+            [
+                {"event_name": "signed_in", "user_id": user_id},
+                {"event_name": "signed_in", "user_id": user_id, "timestamp": "bad"},
+            ],
+        )
+        assert sent.json()["accepted"] == 1
+    for user_id in odd:
+        path = "/api/users/" + quote(user_id, safe="")
+        r = call(tenant, "DELETE", path, key)
+        assert r.status_code == 200, r.text
+        assert (r.json()["deleted"]["events"], r.json()["deleted"]["quarantined"]) == (1, 1)
+        assert tenant.events(user_id=user_id) == []
+        refused = tenant.post("/api/track", [{"event_name": "x", "user_id": user_id}])
+        assert refused.json()["results"][0]["code"] == "user_suppressed"
+    assert tenant.events() == [] and tenant.get("/api/quarantine").json()["items"] == []
+    too_long = call(tenant, "DELETE", "/api/users/" + "x" * 300, key)
+    assert too_long.status_code == 400 and too_long.json()["error"]["field"] == "user_id"
