@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 from tests.support import ServerProcess, Tenant, new_tenant
 
 
@@ -152,3 +155,31 @@ def test_openapi_document(tenant: Tenant) -> None:
     doc = tenant.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     assert {"/api/track", "/api/events", "/api/quarantine"} <= set(doc["paths"])
+
+
+def test_replay_decodes_as_of_first_arrival(server: ServerProcess) -> None:
+    """A replayed event keeps the time it first arrived: a missing timestamp is not the replay's
+    time, and a sent_at clock-skew correction measures against the first arrival."""
+    strict = new_tenant(server, "strict_replay", plan_mode="enforce")
+    events = [
+        {"event_name": "unplanned_a", "user_id": "u1"},
+        {
+            "event_name": "unplanned_b",
+            "user_id": "u1",
+            "timestamp": "2026-01-01T00:00:00.000Z",
+            "sent_at": "2026-01-01T00:00:10.000Z",
+        },
+    ]
+    assert strict.post("/api/track", events).status_code == 400
+    arrived = {i["raw"]: i["received_at"] for i in strict.get("/api/quarantine").json()["items"]}
+    assert len(arrived) == 2
+    time.sleep(1.2)  # the replay happens measurably later than the first arrival
+    server.admin("workspaces.set_mode", name="strict_replay", plan_mode="warn")
+    assert strict.post("/api/quarantine/replay", {"all": True}).json()["replayed"] == 2
+    stored = {e["event_name"]: e for e in strict.events()}
+    first = next(v for k, v in arrived.items() if "unplanned_a" in k)
+    assert stored["unplanned_a"]["timestamp"] == first
+    second = dt.datetime.fromisoformat(next(v for k, v in arrived.items() if "unplanned_b" in k))
+    skew = second - dt.datetime(2026, 1, 1, 0, 0, 10, tzinfo=dt.UTC)
+    expected = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + skew
+    assert dt.datetime.fromisoformat(stored["unplanned_b"]["timestamp"]) == expected

@@ -197,6 +197,9 @@ def test_users_track_edit_and_reidentify(tenant: Tenant) -> None:
         ),
         ("/api/v2/users/track", {"data": {"a": 1}}, 400, "missing_field"),
         ("/api/v2/users/reidentify", {"new_id": "2"}, 400, "missing_field"),
+        ("/api/v2/users/tags/edit", {"id": "1"}, 400, "missing_field"),
+        ("/api/v2/users/tags/edit", {"id": "1", "add": "vip"}, 400, "invalid_type"),
+        ("/api/v2/users/unsubscribe", {"email": None}, 400, "missing_field"),
     ],
 )
 def test_bad_input_gets_a_vero_shaped_400(
@@ -204,7 +207,7 @@ def test_bad_input_gets_a_vero_shaped_400(
 ) -> None:
     if isinstance(body, dict):
         body = {"auth_token": tenant.write_key, **body}
-    method = "PUT" if path.endswith("reidentify") else "POST"
+    method = "PUT" if path.endswith(("reidentify", "edit")) else "POST"
     headers = {} if isinstance(body, dict) else {"x-api-key": tenant.write_key}
     r = vero_post(tenant, path, body, method=method, headers=headers)
     assert r.status_code == status, r.text
@@ -282,6 +285,23 @@ def test_vero_library_delivers(tenant: Tenant) -> None:
     assert traits == {"full_name": "Jane Q. Doe", "email": "jane@example.com"}
     (alias,) = tenant.events(type="alias")
     assert (alias["user_id"], alias["anonymous_id"]) == ("jane", "42")
+    # Tags and subscriptions: every call the library makes has an endpoint.
+    assert logger.add_tags("jane", ["beta", "vip"]).status_code == 200
+    assert logger.remove_tags("jane", ["beta"]).status_code == 200
+    tags = tenant.events(event_name="tags_edited")
+    assert sorted((e["properties"]["add"], e["properties"]["remove"]) for e in tags) == [
+        ([], ["beta"]),
+        (["beta", "vip"], []),
+    ]
+    assert {e["user_id"] for e in tags} == {"jane"}
+    assert logger.unsubscribe_user("jane").status_code == 200
+    assert tenant.get("/api/users/jane").json()["traits"]["unsubscribed"] is True
+    assert logger.resubscribe_user("jane").status_code == 200
+    assert tenant.get("/api/users/jane").json()["traits"]["unsubscribed"] is False
+    # Erasure needs an admin key; Vero's token is a write key: a clear 403, nothing deleted.
+    r = logger.delete_user("jane")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "wrong_scope"
+    assert "admin key" in r.json()["message"]
     # A bad token through the library: Vero's 401 shape.
     r = vero.VeroEventLogger("not-a-key").add_event("x", {}, 1)
     assert r.status_code == 401 and r.json()["status"] == 401

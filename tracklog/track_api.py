@@ -91,16 +91,19 @@ async def replay(request: Request) -> Response:
         params.update({f"q{i}": qid for i, qid in enumerate(ids)})
     rows = await run_in_threadpool(
         store.query,
-        f"SELECT id, source, raw FROM quarantine WHERE {where} ORDER BY received_at LIMIT 10000",
+        f"SELECT id, source, raw, {store.epoch_ms('received_at')} FROM quarantine "
+        f"WHERE {where} ORDER BY received_at LIMIT 10000",
         params,
     )
-    now = utcnow()
     items: list[Item] = []
     sources: list[str] = []
-    for qid, source, raw in rows:
+    for qid, source, raw, received_ms in rows:
         data = corrected.get(qid, raw.encode() if isinstance(raw, str) else raw)
+        # Decoded as of its first arrival: a missing timestamp means then, and a `sent_at`
+        # clock-skew correction measures against then, not against the time of the replay.
+        received_at = _EPOCH + dt.timedelta(milliseconds=int(received_ms))
         try:
-            decoded = decode_for_replay(source, data, principal.workspace, now)
+            decoded = decode_for_replay(source, data, principal.workspace, received_at)
         except BodyError as exc:
             decoded = [Item(raw=data)]
             decoded[0].reject(Problem(exc.code, "raw", exc.message))
@@ -123,6 +126,9 @@ async def replay(request: Request) -> Response:
             ],
         }
     )
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
 
 
 def decode_for_replay(source: str, raw: bytes, workspace: str, now: dt.datetime) -> list[Item]:

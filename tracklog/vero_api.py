@@ -89,6 +89,35 @@ async def reidentify_user(request: Request) -> Response:
     return await _call(request, "reidentify")
 
 
+async def edit_tags(request: Request) -> Response:
+    """PUT /api/v2/users/tags/edit: tags added or removed (id, add, remove) → tags_edited."""
+    return await _call(request, "tags")
+
+
+async def unsubscribe_user(request: Request) -> Response:
+    """POST /api/v2/users/unsubscribe: the user opted out → trait unsubscribed: true."""
+    return await _call(request, "unsubscribe")
+
+
+async def resubscribe_user(request: Request) -> Response:
+    """POST /api/v2/users/resubscribe: the user opted back in → trait unsubscribed: false."""
+    return await _call(request, "resubscribe")
+
+
+async def delete_user(request: Request) -> Response:
+    """DELETE /api/v2/users/delete: refused here, because Vero's token is a write key.
+
+    Erasing a person is a privacy request: it takes an admin key on Tracklog's own API, so a
+    leaked write key embedded in an app cannot erase anyone's data.
+    """
+    return vero_error(
+        403,
+        "wrong_scope",
+        "Deleting a user needs an admin key: call DELETE /api/users/{user_id} with an admin "
+        "key (see docs/privacy.md). Vero's auth_token is a write key and cannot delete.",
+    )
+
+
 async def heartbeat(request: Request) -> Response:
     """GET /api/v2/heartbeat: Vero's liveness check; needs no key."""
     return json_response({"status": 200, "message": SUCCESS})
@@ -99,6 +128,10 @@ routes = [
     Route("/api/v2/users/track", track_user, methods=["POST"]),
     Route("/api/v2/users/edit", edit_user, methods=["PUT"]),
     Route("/api/v2/users/reidentify", reidentify_user, methods=["PUT"]),
+    Route("/api/v2/users/tags/edit", edit_tags, methods=["PUT"]),
+    Route("/api/v2/users/unsubscribe", unsubscribe_user, methods=["POST"]),
+    Route("/api/v2/users/resubscribe", resubscribe_user, methods=["POST"]),
+    Route("/api/v2/users/delete", delete_user, methods=["DELETE"]),
     Route("/api/v2/heartbeat", heartbeat, methods=["GET"]),
 ]
 
@@ -180,6 +213,32 @@ openapi.register(
         "/api/v2/users/reidentify": _op(
             "put", "Vero: change a user's id (→ alias).", {**_TOKEN, "id": _STR, "new_id": _STR}
         ),
+        "/api/v2/users/tags/edit": _op(
+            "put",
+            "Vero: add or remove a user's tags (→ a tags_edited event).",
+            {**_TOKEN, "id": _STR, "add": {"type": "array"}, "remove": {"type": "array"}},
+        ),
+        "/api/v2/users/unsubscribe": _op(
+            "post", "Vero: the user opted out (→ trait unsubscribed: true).", {**_TOKEN, "id": _STR}
+        ),
+        "/api/v2/users/resubscribe": _op(
+            "post",
+            "Vero: the user opted back in (→ trait unsubscribed: false).",
+            {**_TOKEN, "id": _STR},
+        ),
+        "/api/v2/users/delete": {
+            "delete": {
+                "summary": "Vero: delete a user — refused (403): erasure needs an admin key on "
+                "DELETE /api/users/{user_id}.",
+                "tags": ["Vero"],
+                "responses": {
+                    "403": {
+                        "description": "needs an admin key",
+                        "content": {"application/json": {"schema": _VERO_ERROR}},
+                    }
+                },
+            }
+        },
         "/api/v2/heartbeat": {
             "get": {"summary": "Vero: liveness", "responses": {"200": {"description": "ok"}}}
         },

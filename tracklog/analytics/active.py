@@ -16,6 +16,8 @@ from tracklog.analytics.scope import Query, Scope, day_date, day_number, events_
 from tracklog.analytics.trends import ACTIVITY
 
 WINDOWS = (1, 7, 30)
+# Days a subject's activity mask holds: one bit per day in an unsigned 64-bit integer.
+MASK_DAYS = 64
 
 
 def active(store: Any, scope: Scope, of: str = "users", event: str | None = None) -> dict[str, Any]:
@@ -30,10 +32,16 @@ def active(store: Any, scope: Scope, of: str = "users", event: str | None = None
     first, last = day_number(scope.start), day_number(scope.end - dt.timedelta(microseconds=1))
     widened = dt.datetime.combine(day_date(first - 29), dt.time())
     source = events_source(q, scope, where, start=widened)
-    pairs = f"(SELECT DISTINCT day, {subject} AS subject FROM {source})"
-    counts = (
-        _clickhouse(store, q, pairs) if q.dialect.name == "clickhouse" else _duckdb(store, q, pairs)
-    )
+    if q.dialect.name == "clickhouse":
+        pairs = f"(SELECT DISTINCT day, {subject} AS subject FROM {source})"
+        counts = _clickhouse(store, q, pairs)
+    elif last - (first - 29) < MASK_DAYS:
+        counts = _duckdb_masks(
+            store, q, f"(SELECT day, {subject} AS subject FROM {source})", first, last
+        )
+    else:
+        pairs = f"(SELECT DISTINCT day, {subject} AS subject FROM {source})"
+        counts = _duckdb(store, q, pairs)
     points = []
     for n in range(first, last + 1):
         dau, wau, mau = (counts.get((w, n), 0) for w in WINDOWS)
@@ -50,6 +58,26 @@ def active(store: Any, scope: Scope, of: str = "users", event: str | None = None
     return {"of": of, "event": event, "points": points, "latest": latest}
 
 
+def _duckdb_masks(
+    store: Any, q: Query, days: str, first: int, last: int
+) -> dict[tuple[int, int], int]:
+    # A range of up to 35 days (with the 29 before it) fits one 64-bit mask per subject: one
+    # GROUP BY subject builds the masks, then each (window, day) is a count of masks with a
+    # bit set in that window. Several times faster than DISTINCT pairs and a window function.
+    base = first - 29
+    columns = [
+        (w, n, f"count_if((mask >> {n - base - w + 1}) & {(1 << w) - 1}::UBIGINT != 0)")
+        for n in range(first, last + 1)
+        for w in WINDOWS
+    ]
+    rows = q.run(
+        store,
+        f"SELECT {', '.join(c for _, _, c in columns)} FROM (SELECT subject, "
+        f"bit_or(1::UBIGINT << (day - {base})::UBIGINT) AS mask FROM {days} GROUP BY subject)",
+    )
+    return {(w, n): int(v or 0) for (w, n, _), v in zip(columns, rows[0], strict=True)}
+
+
 def _duckdb(store: Any, q: Query, pairs: str) -> dict[tuple[int, int], int]:
     # Each active day covers [day, day + w - 1]; starting the span after the previous active
     # day's span ends counts every (subject, day) once, so a running sum of +1/-1 edges is
@@ -60,10 +88,12 @@ def _duckdb(store: Any, q: Query, pairs: str) -> dict[tuple[int, int], int]:
         f"(PARTITION BY subject ORDER BY day) AS prev FROM {pairs}) "
         f"CROSS JOIN (SELECT unnest([1, 7, 30]) AS w))"
     )
+    # Both edges of a span come from one row, so the spans (and the DISTINCT under them) are
+    # computed once, not once per edge.
     rows = q.run(
         store,
-        f"SELECT w, d, sum(delta) FROM (SELECT w, lo AS d, 1 AS delta FROM {spans} "
-        f"UNION ALL SELECT w, hi + 1 AS d, -1 AS delta FROM {spans}) GROUP BY w, d ORDER BY w, d",
+        f"SELECT w, d, sum(delta) FROM (SELECT w, unnest([lo, hi + 1]) AS d, "
+        f"unnest([1, -1]) AS delta FROM {spans}) GROUP BY w, d ORDER BY w, d",
     )
     counts: dict[tuple[int, int], int] = {}
     edges: dict[int, list[tuple[int, int]]] = {}

@@ -10,6 +10,9 @@ out before anything is decoded, so a key never reaches the quarantine's raw JSON
 - users/track: `id` (or `email`), `email`, `data` → identify with traits.
 - users/edit: `id` (or `email`), `changes` → identify with those traits.
 - users/reidentify: `id`, `new_id` → alias (user_id=new_id, anonymous_id=id).
+- users/tags/edit: `id`, `add`, `remove` → a `tags_edited` event on the user's timeline, with
+  the lists as its properties (tags are Vero's segmentation, not a trait to overwrite).
+- users/unsubscribe and users/resubscribe: `id` → identify with the trait `unsubscribed`.
 """
 
 from __future__ import annotations
@@ -23,8 +26,17 @@ from tracklog.events import Problem
 from tracklog.wire.common import BodyError, Fields, Item, build_event, decode_element
 
 SOURCE = "vero"
-Kind = Literal["event", "user", "edit", "reidentify"]
-KINDS: tuple[Kind, ...] = ("event", "user", "edit", "reidentify")
+Kind = Literal["event", "user", "edit", "reidentify", "tags", "unsubscribe", "resubscribe"]
+KINDS: tuple[Kind, ...] = (
+    "event",
+    "user",
+    "edit",
+    "reidentify",
+    "tags",
+    "unsubscribe",
+    "resubscribe",
+)
+TAGS_EVENT = "tags_edited"
 
 
 class VeroEvent(msgspec.Struct):
@@ -45,6 +57,8 @@ class VeroUser(msgspec.Struct):
     data: Any = None
     changes: Any = None
     new_id: Any = None
+    add: Any = None
+    remove: Any = None
     development_mode: Any = False
 
 
@@ -123,6 +137,15 @@ def _user_problems(user: VeroUser, kind: Kind) -> list[Problem]:
         problems.append(
             Problem("missing_field", "changes", "`changes` is required: the traits to set.")
         )
+    if kind == "tags":
+        for name in ("add", "remove"):
+            value = getattr(user, name)
+            if value is not None and not isinstance(value, list):
+                problems.append(Problem("invalid_type", name, f"`{name}` must be a list of tags."))
+        if user.add is None and user.remove is None:
+            problems.append(
+                Problem("missing_field", "add", "Send `add` or `remove`: a list of tags.")
+            )
     return problems
 
 
@@ -200,7 +223,18 @@ def _user_fields(user: VeroUser, kind: Kind) -> Fields:
             properties={"previous_id": user.id},
             is_test=is_test,
         )
-    if kind == "edit":
+    if kind == "tags":
+        return Fields(
+            type="track",
+            event_name=TAGS_EVENT,
+            user_id=user_id,
+            user_id_field="id",
+            properties={"add": user.add or [], "remove": user.remove or []},
+            is_test=is_test,
+        )
+    if kind in ("unsubscribe", "resubscribe"):
+        traits, traits_field = {"unsubscribed": kind == "unsubscribe"}, "id"
+    elif kind == "edit":
         traits, traits_field = user.changes, "changes"
     else:
         traits, traits_field = user.data, "data"
