@@ -12,10 +12,8 @@ answers are exact before merges too. See docs/clickhouse.md for the topology and
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -26,22 +24,17 @@ from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 
 from tracklog.events import Event, Rejected, utcnow
-from tracklog.store.base import (
-    DELETABLE,
-    AuditEntry,
-    KeyRecord,
-    StoreUnavailable,
-    Suppression,
-    Workspace,
-)
+from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
+from tracklog.store.clickhouse_privacy import AUDIT_COLUMNS, SUPPRESSION_COLUMNS, PrivacyTables
+from tracklog.store.clickhouse_values import column_names as _names
+from tracklog.store.clickhouse_values import from_seconds as _from_seconds
+from tracklog.store.clickhouse_values import row_version as _version
+from tracklog.store.clickhouse_values import split_time
 
 # The driver logs every failed connect with a traceback; the failure reaches us as an error
 # (answered 503 and logged once by the app), so an outage need not flood the log.
 logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
 
-_EPOCH = dt.datetime(1970, 1, 1)
-_SECOND = dt.timedelta(seconds=1)
-_MAX_DATETIME = 2**32 - 1
 _json = msgspec.json.Encoder()
 
 # Server error codes that mean "not now" rather than "wrong SQL": the caller answers 503.
@@ -107,23 +100,6 @@ KEY_COLUMNS = (
     "label String",
     "version UInt64",
 )
-SUPPRESSION_COLUMNS = (
-    "workspace String",
-    "user_id String",
-    "created_at DateTime('UTC')",
-    "active UInt8",
-    "version UInt64",
-)
-AUDIT_COLUMNS = (
-    "id UUID",
-    "workspace String",
-    "recorded_at DateTime('UTC')",
-    "recorded_at_ms UInt16",
-    "actor String",
-    "action String",
-    "subject String",
-    "counts String",
-)
 
 # name: (columns, engine and keys, sharding key). Every table is partitioned by month where
 # it has a time, and ordered for "one workspace, a time range" reads.
@@ -163,34 +139,9 @@ TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 # Columns added after a table was first released: (table, column definition).
 ADDED_COLUMNS = (("workspaces", "retention_days UInt32 DEFAULT 0"),)
-# How long a deletion waits for ClickHouse to apply its mutation before answering 503.
-MUTATION_TIMEOUT = 120.0
 
 
-def _names(columns: Sequence[str]) -> str:
-    return ", ".join(c.split(" ", 1)[0] for c in columns)
-
-
-def split_time(value: dt.datetime) -> tuple[int, int]:
-    """A naive-UTC time as (whole seconds since 1970, milliseconds), clamped to DateTime's range.
-
-    18.16's DateTime is an unsigned 32-bit count of seconds: a time before 1970 is stored as
-    1970-01-01 (the receipt already warned that it is implausible).
-    """
-    seconds = (value - _EPOCH) // _SECOND
-    return min(max(seconds, 0), _MAX_DATETIME), value.microsecond // 1000
-
-
-def _version() -> int:
-    """A row version for ReplacingMergeTree(version): microseconds now; the latest save wins."""
-    return time.time_ns() // 1000
-
-
-def _from_seconds(seconds: int) -> dt.datetime:
-    return _EPOCH + dt.timedelta(seconds=seconds)
-
-
-class ClickHouseStore:
+class ClickHouseStore(PrivacyTables):
     """A Store over a ClickHouse database, optionally sharded over a cluster."""
 
     dialect = "clickhouse"
@@ -473,119 +424,6 @@ class ClickHouseStore:
             f"INSERT INTO quarantine_replays ({_names(REPLAY_COLUMNS)}) VALUES",
             [list(quarantine_ids), [workspace] * len(quarantine_ids), [now] * len(quarantine_ids)],
             columnar=True,
-        )
-
-    # -- privacy: deletion, suppression, audit ----------------------------------------------------
-    def delete_rows(self, table: str, where: str, params: dict[str, Any]) -> int:
-        """Count the matching rows, delete them with a mutation, and wait until it is applied.
-
-        `ALTER TABLE … DELETE` is asynchronous and 18.16 has no `mutations_sync`, so this polls
-        system.mutations until every mutation of the table is done, on every server of the
-        cluster: when it returns, reads no longer see the rows.
-        """
-        if table not in DELETABLE:
-            raise ValueError(f"cannot delete from {table!r}")
-        read = self.events_table if table == "events" else table
-        count = int(self._run(f"SELECT count() FROM {read} WHERE {where}", params)[0][0])
-        if not count:
-            return 0
-        local = f"{table}_local" if table == "events" or self.cluster else table
-        hosts = self._hosts()
-        for host, port in hosts:
-            # 18.16's mutations delete a row whose condition is NULL (as `user_id = 'x'` is
-            # where user_id is NULL), unlike SELECT, which skips it: count NULL as false.
-            self._on(host, port, f"ALTER TABLE {local} DELETE WHERE ifNull(({where}), 0)", params)
-        deadline = time.monotonic() + MUTATION_TIMEOUT
-        for host, port in hosts:
-            while self._on(
-                host,
-                port,
-                "SELECT count() FROM system.mutations WHERE database = %(db)s "
-                "AND table = %(t)s AND is_done = 0",
-                {"db": self.database, "t": local},
-            )[0][0]:
-                if time.monotonic() > deadline:
-                    raise StoreUnavailable(
-                        f"ClickHouse is still applying the deletion on {local} after "
-                        f"{MUTATION_TIMEOUT:g} s; it will finish on its own (retrying is safe)."
-                    )
-                time.sleep(0.05)
-        return count
-
-    def _on(self, host: str, port: int, sql: str, params: dict[str, Any]) -> Any:
-        """Run on one server of the cluster (this thread's client when it is the only one)."""
-        if (host, port) == (self.host, self.port) or not self.cluster:
-            return self._run(sql, params)
-        client = self._connect(host, port, self.database)
-        try:
-            return client.execute(sql, params)
-        except (ch_errors.NetworkError, ch_errors.SocketTimeoutError, EOFError, OSError) as exc:
-            raise StoreUnavailable(f"ClickHouse at {host}:{port}: {exc}") from exc
-        finally:
-            client.disconnect()
-
-    def suppressions(self) -> list[Suppression]:
-        """Every active suppression: the latest version of each (workspace, user)."""
-        rows = self._run(
-            "SELECT workspace, user_id, toUInt32(argMax(created_at, version)) AS c, "
-            "argMax(active, version) AS a FROM suppressions GROUP BY workspace, user_id "
-            "HAVING a = 1 ORDER BY c"
-        )
-        return [
-            Suppression(workspace=r[0], user_id=r[1], created_at=_from_seconds(r[2])) for r in rows
-        ]
-
-    def save_suppression(self, suppression: Suppression) -> None:
-        """Add a version of a suppression (lifting one is a newer, inactive version)."""
-        self._run(
-            f"INSERT INTO suppressions ({_names(SUPPRESSION_COLUMNS)}) VALUES",
-            [
-                (
-                    suppression.workspace,
-                    suppression.user_id,
-                    split_time(suppression.created_at)[0],
-                    1 if suppression.active else 0,
-                    _version(),
-                )
-            ],
-        )
-
-    def audit_entries(self, workspace: str | None, limit: int) -> list[AuditEntry]:
-        """The newest entries first."""
-        where = "WHERE workspace = %(ws)s" if workspace is not None else ""
-        rows = self._run(
-            f"SELECT id, workspace, {self.epoch_ms('recorded_at')} AS t, actor, action, subject, "
-            f"counts FROM audit_log {where} ORDER BY t DESC, id DESC LIMIT %(limit)s",
-            {"ws": workspace, "limit": limit},
-        )
-        return [
-            AuditEntry(
-                r[0],
-                r[1],
-                _EPOCH + dt.timedelta(milliseconds=r[2]),
-                r[3],
-                r[4],
-                r[5],
-                msgspec.json.decode(r[6], type=dict[str, int]),
-            )
-            for r in rows
-        ]
-
-    def add_audit(self, entry: AuditEntry) -> None:
-        """Append one entry."""
-        self._run(
-            f"INSERT INTO audit_log ({_names(AUDIT_COLUMNS)}) VALUES",
-            [
-                (
-                    entry.id,
-                    entry.workspace,
-                    *split_time(entry.at),
-                    entry.actor,
-                    entry.action,
-                    entry.subject,
-                    _json.encode(entry.counts).decode(),
-                )
-            ],
         )
 
 
