@@ -3,8 +3,9 @@
 Writes N events (5,000 users over 90 days, a tenth of them anonymous visits linked to a
 user) to a throwaway DuckDB file and a throwaway clickhouse-server (tests/clickhouse_server.py),
 then times, through the Store interface: exporting one user, erasing one user (count,
-delete, and on ClickHouse waiting for the mutation), and a retention run that drops the
-oldest third. Prints one JSON line per store and operation.
+delete, and on ClickHouse waiting for the mutation), a retention run that drops the oldest
+third, and one that finds nothing to drop (the hourly run's usual case). Prints one JSON
+line per store and operation.
 
     .venv/bin/python -m bench.privacy_ops --events 1000000
 """
@@ -87,6 +88,9 @@ def measure(name: str, store: Store, n: int) -> None:
     before = stored()
     dropped = timed(name, "retention_drop_a_third", lambda: retention.run(store, "b", now=now))
     assert dropped[0]["dropped"]["events"] == before - stored()
+    # What the hourly run costs when nothing is old enough (the usual case).
+    again = timed(name, "retention_nothing_to_drop", lambda: retention.run(store, "b", now=now))
+    assert again[0]["dropped"]["events"] == 0
     print(json.dumps({"store": name, "deleted": erased["deleted"], "retention": dropped}))
 
 
