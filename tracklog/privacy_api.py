@@ -70,6 +70,8 @@ async def _erase_late(
             await run_in_threadpool(privacy.erase, store, workspace, user_id, actor, late=True)
     except StoreUnavailable as exc:
         log.warning("the second erase of a deleted user failed: %s", exc)
+    except Exception:  # a background task: log it, since no request will see it
+        log.exception("the second erase of a deleted user failed")
 
 
 async def delete_user(request: Request) -> Response:
