@@ -196,3 +196,51 @@ def test_cli_manages_keys_on_clickhouse_without_a_socket(cluster: Cluster, tmp_p
         assert time.monotonic() < deadline, "a revoked key kept working"
         time.sleep(0.1)
     assert "revoked" in cli("keys", "list").stdout
+
+
+def test_deleting_a_user_reaches_every_shard_and_every_node(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    a = new_tenant(cluster.nodes[0], "privacy")
+    b = on_node(a, cluster.nodes[1])
+    events = [
+        {"event_name": "signed_in", "user_id": "gone" if i % 2 else "kept", "message_id": f"p{i}"}
+        for i in range(200)
+    ]
+    assert a.post("/api/track", events[:100]).json()["accepted"] == 100
+    assert b.post("/api/track", events[100:]).json()["accepted"] == 100
+    admin = a.server.admin("keys.create", workspace="privacy", scope="admin")["key"]
+    # A third node whose cache stays stale for 30 s: it accepts the user's events after the
+    # deletion, as any node may until its next refresh.
+    slow = ServerProcess(
+        tmp_path / "data",
+        store=cluster.shards[0].url(DATABASE, cluster=True),
+        extra_args=["--key-refresh-seconds", "30"],
+    ).start()
+    try:
+        c = Tenant(slow, a.name, a.write_key, a.read_key)
+        r = httpx.delete(
+            a.server.url + "/api/users/gone",
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=60,
+        )
+        assert r.status_code == 200 and r.json()["deleted"]["events"] == 100, r.text
+        # Gone from both shards, as every node reads them, as soon as the answer came.
+        for tenant in (a, b, c):
+            assert tenant.events(user_id="gone") == []
+            assert len(tenant.events(user_id="kept")) == 100
+        assert sum(shard_counts(cluster, "privacy")) == 100
+        late = c.post("/api/track", [{"event_name": "late", "user_id": "gone"}])
+        assert late.json()["accepted"] == 1
+        # Node A erases again once every node should have refreshed (0.5 s + 0.2 s + 1 s).
+        deadline = time.monotonic() + 15
+        while a.events(user_id="gone"):
+            assert time.monotonic() < deadline, "the late event of a deleted user stayed"
+            time.sleep(0.2)
+    finally:
+        slow.stop()
+    # Node B refreshes every 0.5 s: it refuses the user now.
+    r = b.post("/api/track", [{"event_name": "x", "user_id": "gone"}])
+    assert r.status_code == 400 and r.json()["results"][0]["code"] == "user_suppressed"
+    audit = a.server.admin("audit.list", workspace="privacy")
+    assert [e["action"] for e in audit] == ["user.delete.late", "user.delete"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import msgspec
+
 from tracklog.events import utcnow
 from tracklog.keys import new_key
 from tracklog.plan import PLAN_MODES
@@ -35,8 +37,16 @@ def set_plan_mode(store: Store, name: str, plan_mode: str) -> Workspace:
     """Change how strictly a workspace's events are checked against the plan."""
     if plan_mode not in PLAN_MODES:
         raise AdminError(f"Plan mode must be one of {', '.join(PLAN_MODES)}.")
-    current = _workspace(store, name)
-    updated = Workspace(name=name, plan_mode=plan_mode, created_at=current.created_at)
+    updated = msgspec.structs.replace(_workspace(store, name), plan_mode=plan_mode)
+    store.save_workspace(updated)
+    return updated
+
+
+def set_retention(store: Store, name: str, days: int) -> Workspace:
+    """Keep a workspace's events for `days` days (0: forever); older ones are dropped."""
+    if not 0 <= days <= 100_000:
+        raise AdminError("Retention is a number of days from 0 (keep forever) to 100000.")
+    updated = msgspec.structs.replace(_workspace(store, name), retention_days=days)
     store.save_workspace(updated)
     return updated
 

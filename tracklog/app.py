@@ -18,7 +18,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from tracklog import analytics_api, api, dashboard, metrics, segment_api, track_api, vero_api
+from tracklog import (
+    analytics_api,
+    api,
+    dashboard,
+    metrics,
+    privacy_api,
+    retention,
+    segment_api,
+    track_api,
+    vero_api,
+)
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
@@ -115,13 +125,16 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         runtime.committer.start()
         try:
-            yield
+            interval = runtime.settings.retention_interval_seconds
+            async with retention.background(runtime.store, interval):
+                yield
         finally:
             runtime.committer.stop()
 
     routes: list[BaseRoute] = [
         *track_api.routes,
         *api.routes,
+        *privacy_api.routes,
         *analytics_api.routes,
         *(extra_routes or []),
         *metrics.routes,
@@ -139,5 +152,7 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     app.state.committer = runtime.committer
     app.state.broadcaster = Broadcaster()
     runtime.committer.listeners.append(app.state.broadcaster.publish)
-    app.state.metrics = metrics.Metrics(runtime.committer)
+    app.state.metrics = metrics.Metrics(
+        runtime.committer, suppressed=lambda: runtime.ingestor.suppressed_count
+    )
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import http.client
 import json
 import logging
@@ -29,16 +30,21 @@ from tracklog.store.base import StoreUnavailable
 log = logging.getLogger("tracklog")
 
 
+# Seconds an admin command may take: deleting a user on a large ClickHouse table waits for
+# its mutation (up to 120 s, see tracklog/store/clickhouse.py).
+_SOCKET_TIMEOUT = 180
+
+
 class _UnixHTTPConnection(http.client.HTTPConnection):
     """HTTP over the admin socket."""
 
     def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=30)
+        super().__init__("localhost", timeout=_SOCKET_TIMEOUT)
         self._path = path
 
     def connect(self) -> None:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(30)
+        sock.settimeout(_SOCKET_TIMEOUT)
         sock.connect(self._path)
         self.sock = sock
 
@@ -235,6 +241,80 @@ def transfer(conf: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def set_workspace(conf: Settings, args: argparse.Namespace) -> None:
+    """`tracklog workspaces set`: the plan mode and/or the retention policy."""
+    if args.plan_mode is None and args.retention_days is None:
+        raise admin.AdminError("Say what to set: --plan-mode and/or --retention-days.")
+    if args.plan_mode is not None:
+        administer(conf, "workspaces.set_mode", name=args.name, plan_mode=args.plan_mode)
+    if args.retention_days is not None:
+        administer(
+            conf,
+            "workspaces.set_retention",
+            name=args.name,
+            retention_days=str(args.retention_days),
+        )
+
+
+def privacy_command(conf: Settings, args: argparse.Namespace) -> None:
+    """`tracklog users …`, `tracklog audit` and `tracklog retention run`.
+
+    The audit log names who acted: over HTTP a key id, here `cli:` and the login name.
+    """
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        actor = "cli"
+    if args.command == "audit":
+        entries = administer(
+            conf, "audit.list", workspace=args.workspace, limit=str(args.limit), actor=actor
+        )
+        for e in entries:
+            counts = " ".join(f"{k}={v}" for k, v in e["counts"].items())
+            print(
+                f"{e['at']}\t{e['workspace']}\t{e['actor']}\t{e['action']}\t{e['subject']}\t{counts}"
+            )
+        return
+    if args.command == "retention":
+        for r in administer(conf, "retention.run", workspace=args.workspace, actor=actor):
+            dropped = r["dropped"]
+            print(
+                f"{r['workspace']}\tkeeps {r['retention_days']} days\tdropped "
+                f"{dropped['events']} events, {dropped['quarantined']} quarantined "
+                f"(before {r['cutoff']})"
+            )
+        return
+    if args.action == "suppressed":
+        for s in administer(conf, "users.suppressed", workspace=args.workspace, actor=actor):
+            print(f"{s['user_id']}\t{s['suppressed_at']}")
+        return
+    # A server on this data directory deletes itself: it refreshes its suppression cache and
+    # drains its commit queue first (docs/privacy.md); otherwise the store is opened here.
+    result = administer(
+        conf,
+        f"users.{args.action}",
+        via_server=args.action != "export",
+        workspace=args.workspace,
+        user_id=args.user_id,
+        actor=actor,
+    )
+    if args.action == "export":
+        text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        if args.output:
+            args.output.write_text(text)
+            print(
+                f"exported {len(result['events'])} events of {args.user_id!r} to {args.output}",
+                file=sys.stderr,
+            )
+        else:
+            sys.stdout.write(text)
+    elif args.action == "delete":
+        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in result["deleted"].items())
+        print(f"deleted {args.user_id!r}: {counts}; new events for them are refused")
+    else:
+        print(f"{args.user_id!r} is no longer suppressed")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
     parser = argparse.ArgumentParser(prog="tracklog", description=__doc__.splitlines()[0])
@@ -255,6 +335,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = ws.add_parser("set-mode", parents=[where], help="set a workspace's tracking-plan mode")
     p.add_argument("name")
     p.add_argument("plan_mode", choices=["off", "warn", "enforce"])
+    p = ws.add_parser("set", parents=[where], help="change a workspace's plan mode or retention")
+    p.add_argument("name")
+    p.add_argument("--plan-mode", choices=["off", "warn", "enforce"])
+    p.add_argument(
+        "--retention-days", type=int, help="drop events older than this many days (0: never)"
+    )
+
+    users = sub.add_parser("users", help="privacy requests about one user").add_subparsers(
+        dest="action", required=True
+    )
+    p = users.add_parser(
+        "delete", parents=[where], help="erase a user's data and refuse their new events"
+    )
+    p.add_argument("user_id")
+    p.add_argument("--workspace", required=True)
+    p = users.add_parser("export", parents=[where], help="everything stored about a user (JSON)")
+    p.add_argument("user_id")
+    p.add_argument("--workspace", required=True)
+    p.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    p = users.add_parser("suppressed", parents=[where], help="list a workspace's suppressed users")
+    p.add_argument("--workspace", required=True)
+    p = users.add_parser("unsuppress", parents=[where], help="accept a user's new events again")
+    p.add_argument("user_id")
+    p.add_argument("--workspace", required=True)
+    p = sub.add_parser("audit", parents=[where], help="deletions, exports and retention drops")
+    p.add_argument("--workspace", default="", help="one workspace (default: all)")
+    p.add_argument("--limit", type=int, default=100)
+    ret = sub.add_parser("retention", help="retention policies").add_subparsers(
+        dest="action", required=True
+    )
+    p = ret.add_parser("run", parents=[where], help="drop what the policies no longer keep, now")
+    p.add_argument("--workspace", default="", help="one workspace (default: all)")
 
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(
         dest="action", required=True
@@ -317,15 +429,21 @@ def main(argv: list[str] | None = None) -> None:
     if args.command in ("import", "export"):
         sys.exit(transfer(conf, args))
     try:
-        if args.command == "workspaces":
+        if args.command in ("users", "audit", "retention"):
+            privacy_command(conf, args)
+        elif args.command == "workspaces":
             if args.action == "create":
                 administer(conf, "workspaces.create", name=args.name, plan_mode=args.plan_mode)
                 print(args.name)
             elif args.action == "set-mode":
                 administer(conf, "workspaces.set_mode", name=args.name, plan_mode=args.plan_mode)
+            elif args.action == "set":
+                set_workspace(conf, args)
             else:
                 for w in administer(conf, "workspaces.list"):
-                    print(f"{w['name']}\t{w['plan_mode']}")
+                    days = w.get("retention_days") or 0
+                    keep = f"{days} days" if days else "forever"
+                    print(f"{w['name']}\t{w['plan_mode']}\tkeeps {keep}")
         elif args.action == "create":
             made = administer(
                 conf, "keys.create", workspace=args.workspace, scope=args.scope, label=args.label

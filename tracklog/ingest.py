@@ -16,6 +16,7 @@ import msgspec
 from starlette.requests import ClientDisconnect, Request
 
 from tracklog import plan as tracking_plan
+from tracklog import suppression
 from tracklog.committer import Committer
 from tracklog.events import Event, Problem, Rejected, utcnow
 from tracklog.wire.common import BodyError, Item
@@ -109,10 +110,14 @@ class Ingestor:
         committer: Committer,
         plan: tracking_plan.Plan,
         plan_mode: Callable[[str], str],
+        suppressed: Callable[[str], frozenset[str]] = lambda workspace: frozenset(),
     ) -> None:
         self.committer = committer
         self.plan = plan
         self.plan_mode = plan_mode
+        self.suppressed = suppressed
+        # Refused elements of suppressed users: counted, never stored (see suppression.py).
+        self.suppressed_count = 0
 
     async def ingest(
         self, items: list[Item], workspace: str, source: str, quarantine: bool = True
@@ -120,13 +125,16 @@ class Ingestor:
         """Check `items` against the plan, store them durably, and say what became of each.
 
         Rejected items are quarantined unless `quarantine` is false (a replay of items that
-        are in quarantine already).
+        are in quarantine already), or they belong to a suppressed user.
         """
         mode = self.plan_mode(workspace)
+        blocked = self.suppressed(workspace)
         received_at = utcnow()
         events: list[Event] = []
         rejected: list[Rejected] = []
         for item in items:
+            if blocked and self._suppress(item, blocked):
+                continue
             if item.event is not None and mode != "off":
                 problems = tracking_plan.check(self.plan, item.event)
                 if mode == "enforce" and problems:
@@ -140,6 +148,19 @@ class Ingestor:
                 rejected.append(item.quarantined(workspace, received_at, source))
         duplicates = await self.committer.submit(events, rejected) if items else set()
         return receipt(items, duplicates)
+
+    def _suppress(self, item: Item, blocked: frozenset[str]) -> bool:
+        """Refuse `item` if it is a suppressed user's (a rejected one: if its JSON names them)."""
+        if item.event is not None:
+            user_id = item.event.user_id if item.event.user_id in blocked else None
+        else:
+            user_id = suppression.mentions(item.raw, blocked)
+        if user_id is None:
+            return False
+        item.event = None
+        item.problems.insert(0, suppression.problem(user_id))
+        self.suppressed_count += 1
+        return True
 
 
 def receipt(items: list[Item], duplicates: set[uuid.UUID]) -> Receipt:

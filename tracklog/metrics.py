@@ -17,7 +17,7 @@ The page holds counts only: no keys, user ids or event contents.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -77,12 +77,28 @@ class _CommitterStats(Collector):
         )
 
 
+class _SuppressedCount(Collector):
+    """Events of suppressed users: refused and not kept anywhere, so only counted here."""
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self.count = count
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "tracklog_events_suppressed",
+            "Events refused because their user is on a suppression list (not quarantined).",
+            value=self.count(),
+        )
+
+
 class Metrics:
     """One app's registry, fed by its committer's hooks."""
 
-    def __init__(self, committer: Committer) -> None:
+    def __init__(self, committer: Committer, suppressed: Callable[[], int] | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(_CommitterStats(committer))
+        if suppressed is not None:
+            self.registry.register(_SuppressedCount(suppressed))
         self.rejected = Counter(
             "tracklog_events_rejected",
             "Events rejected and quarantined, by the code of their first problem.",

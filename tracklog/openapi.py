@@ -209,8 +209,9 @@ RANGE_PARAMETERS = _PAGING[2:]
 
 
 def register(paths: dict[str, Any]) -> None:
-    """Add a module's paths to the document."""
-    PATHS.update(paths)
+    """Add a module's paths to the document (methods of a path already there are added to it)."""
+    for path, operations in paths.items():
+        PATHS.setdefault(path, {}).update(operations)
 
 
 def document(routes: list[BaseRoute]) -> dict[str, Any]:

@@ -25,20 +25,33 @@ class Runtime:
     committer: Committer
     ingestor: Ingestor
     _workspaces: dict[str, Workspace] = field(default_factory=dict)
+    _suppressed: dict[str, frozenset[str]] = field(default_factory=dict)
     _workspaces_at: float = float("-inf")
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def plan_mode(self, workspace: str) -> str:
-        """The workspace's plan mode, from a cache refreshed like the keys."""
+    def _refresh(self) -> None:
         if time.monotonic() - self._workspaces_at > self.settings.key_refresh_seconds:
             self.reload()
+
+    def plan_mode(self, workspace: str) -> str:
+        """The workspace's plan mode, from a cache refreshed like the keys."""
+        self._refresh()
         found = self._workspaces.get(workspace)
         return found.plan_mode if found else "warn"
 
+    def suppressed(self, workspace: str) -> frozenset[str]:
+        """The workspace's suppressed user ids, from a cache refreshed like the keys."""
+        self._refresh()
+        return self._suppressed.get(workspace, frozenset())
+
     def reload(self) -> None:
-        """Re-read keys and workspaces from the store (after a change, or when stale)."""
+        """Re-read keys, workspaces and suppressions from the store (after a change, or stale)."""
         with self._lock:
             self._workspaces = {w.name: w for w in self.store.workspaces()}
+            by_workspace: dict[str, set[str]] = {}
+            for s in self.store.suppressions():
+                by_workspace.setdefault(s.workspace, set()).add(s.user_id)
+            self._suppressed = {ws: frozenset(ids) for ws, ids in by_workspace.items()}
             self._workspaces_at = time.monotonic()
         self.keyring.reload()
 
@@ -56,7 +69,10 @@ def build_runtime(settings: Settings, store: Store | None = None) -> Runtime:
     keyring = Keyring(store.key_records, settings.key_refresh_seconds)
     runtime: Runtime
     ingestor = Ingestor(
-        committer, load_plan(settings.plan_file or None), lambda ws: runtime.plan_mode(ws)
+        committer,
+        load_plan(settings.plan_file or None),
+        lambda ws: runtime.plan_mode(ws),
+        lambda ws: runtime.suppressed(ws),
     )
     runtime = Runtime(settings, store, keyring, committer, ingestor)
     runtime.reload()

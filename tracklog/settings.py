@@ -75,6 +75,13 @@ TABLE: tuple[Setting, ...] = (
         "Least seconds between group commits, so a busy server writes fewer, larger batches "
         "(-1: the store's own, 0 for DuckDB and 0.2 for ClickHouse).",
     ),
+    Setting(
+        "retention_interval_seconds",
+        float,
+        3600.0,
+        "How often the server applies the workspaces' retention policies (also once at "
+        "start); 0 turns the periodic run off (`tracklog retention run` still works).",
+    ),
 )
 
 
@@ -98,6 +105,7 @@ class Settings:
     health_min_active_days: int = 2
     metrics_access: str = "loopback"
     commit_interval: float = -1.0
+    retention_interval_seconds: float = 3600.0
 
     def store_url(self) -> str:
         """The store URL, defaulting to a DuckDB file in the data directory."""

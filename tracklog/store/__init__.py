@@ -5,9 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tracklog.store.base import KeyRecord, Store, StoreUnavailable, Workspace
+from tracklog.store.base import (
+    AuditEntry,
+    KeyRecord,
+    Store,
+    StoreUnavailable,
+    Suppression,
+    Workspace,
+)
 
-__all__ = ["KeyRecord", "Store", "StoreUnavailable", "Workspace", "default_url", "open_store"]
+__all__ = [
+    "AuditEntry",
+    "KeyRecord",
+    "Store",
+    "StoreUnavailable",
+    "Suppression",
+    "Workspace",
+    "default_url",
+    "open_store",
+]
 
 
 def default_url(data_dir: str | Path) -> str:

@@ -22,11 +22,13 @@ class StoreUnavailable(Exception):
 
 
 class Workspace(msgspec.Struct, frozen=True):
-    """A tenant: its events, keys and plan mode are its own."""
+    """A tenant: its events, keys, plan mode and retention policy are its own."""
 
     name: str
     plan_mode: str = "warn"
     created_at: dt.datetime | None = None
+    # Events (and quarantine) older than this many days are dropped; 0 keeps them forever.
+    retention_days: int = 0
 
 
 class KeyRecord(msgspec.Struct, frozen=True):
@@ -39,6 +41,31 @@ class KeyRecord(msgspec.Struct, frozen=True):
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
     label: str = ""
+
+
+class Suppression(msgspec.Struct, frozen=True):
+    """A user deleted at a privacy request, whose new events a workspace refuses."""
+
+    workspace: str
+    user_id: str
+    created_at: dt.datetime
+    active: bool = True  # False: lifted (unsuppressed)
+
+
+class AuditEntry(msgspec.Struct, frozen=True):
+    """One privacy-relevant act: who (a key id, never a key), what, when, and counts."""
+
+    id: uuid.UUID
+    workspace: str
+    at: dt.datetime
+    actor: str
+    action: str
+    subject: str = ""
+    counts: dict[str, int] = {}
+
+
+# Tables `delete_rows` may delete from.
+DELETABLE = ("events", "quarantine")
 
 
 class Store(Protocol):
@@ -91,3 +118,22 @@ class Store(Protocol):
 
     def mark_replayed(self, workspace: str, quarantine_ids: Sequence[uuid.UUID]) -> None:
         """Record that these quarantined events were replayed, so they leave the list."""
+
+    # -- privacy: deletion, suppression, audit ----------------------------------------------------
+    def delete_rows(self, table: str, where: str, params: dict[str, Any]) -> int:
+        """Delete the rows of `table` (one of DELETABLE) matching `where`; return how many.
+
+        When it returns, reads no longer see the rows. `where` is written with `placeholder`.
+        """
+
+    def suppressions(self) -> list[Suppression]:
+        """Every active suppression, of every workspace."""
+
+    def save_suppression(self, suppression: Suppression) -> None:
+        """Add a suppression, or lift one (`active=False`)."""
+
+    def audit_entries(self, workspace: str | None, limit: int) -> list[AuditEntry]:
+        """The newest `limit` audit entries of a workspace (or of all), newest first."""
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        """Record one audit entry."""

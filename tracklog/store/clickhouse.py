@@ -12,10 +12,8 @@ answers are exact before merges too. See docs/clickhouse.md for the topology and
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -27,14 +25,16 @@ from clickhouse_driver import errors as ch_errors
 
 from tracklog.events import Event, Rejected, utcnow
 from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
+from tracklog.store.clickhouse_privacy import AUDIT_COLUMNS, SUPPRESSION_COLUMNS, PrivacyTables
+from tracklog.store.clickhouse_values import column_names as _names
+from tracklog.store.clickhouse_values import from_seconds as _from_seconds
+from tracklog.store.clickhouse_values import row_version as _version
+from tracklog.store.clickhouse_values import split_time
 
 # The driver logs every failed connect with a traceback; the failure reaches us as an error
 # (answered 503 and logged once by the app), so an outage need not flood the log.
 logging.getLogger("clickhouse_driver.connection").setLevel(logging.ERROR)
 
-_EPOCH = dt.datetime(1970, 1, 1)
-_SECOND = dt.timedelta(seconds=1)
-_MAX_DATETIME = 2**32 - 1
 _json = msgspec.json.Encoder()
 
 # Server error codes that mean "not now" rather than "wrong SQL": the caller answers 503.
@@ -88,6 +88,7 @@ WORKSPACE_COLUMNS = (
     "plan_mode String",
     "created_at DateTime('UTC')",
     "version UInt64",
+    "retention_days UInt32 DEFAULT 0",  # added later: `setup` adds it to older tables
 )
 KEY_COLUMNS = (
     "key_id String",
@@ -125,33 +126,22 @@ TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "sipHash64(name)",
     ),
     "keys": (KEY_COLUMNS, "ReplacingMergeTree(version) ORDER BY key_id", "sipHash64(key_id)"),
+    "suppressions": (
+        SUPPRESSION_COLUMNS,
+        "ReplacingMergeTree(version) ORDER BY (workspace, user_id)",
+        "sipHash64(workspace, user_id)",
+    ),
+    "audit_log": (
+        AUDIT_COLUMNS,
+        "MergeTree PARTITION BY toYYYYMM(recorded_at) ORDER BY (workspace, recorded_at, id)",
+        "sipHash64(toString(id))",
+    ),
 }
+# Columns added after a table was first released: (table, column definition).
+ADDED_COLUMNS = (("workspaces", "retention_days UInt32 DEFAULT 0"),)
 
 
-def _names(columns: Sequence[str]) -> str:
-    return ", ".join(c.split(" ", 1)[0] for c in columns)
-
-
-def split_time(value: dt.datetime) -> tuple[int, int]:
-    """A naive-UTC time as (whole seconds since 1970, milliseconds), clamped to DateTime's range.
-
-    18.16's DateTime is an unsigned 32-bit count of seconds: a time before 1970 is stored as
-    1970-01-01 (the receipt already warned that it is implausible).
-    """
-    seconds = (value - _EPOCH) // _SECOND
-    return min(max(seconds, 0), _MAX_DATETIME), value.microsecond // 1000
-
-
-def _version() -> int:
-    """A row version for ReplacingMergeTree(version): microseconds now; the latest save wins."""
-    return time.time_ns() // 1000
-
-
-def _from_seconds(seconds: int) -> dt.datetime:
-    return _EPOCH + dt.timedelta(seconds=seconds)
-
-
-class ClickHouseStore:
+class ClickHouseStore(PrivacyTables):
     """A Store over a ClickHouse database, optionally sharded over a cluster."""
 
     dialect = "clickhouse"
@@ -224,19 +214,40 @@ class ClickHouseStore:
     # -- lifecycle ------------------------------------------------------------------------------
     def setup(self) -> None:
         """Create the database, tables and views on the server, or on each server of the cluster."""
-        hosts = [(self.host, self.port)]
-        if self.cluster:
-            rows = self._in_default(
-                self.host,
-                self.port,
-                "SELECT host_address, port FROM system.clusters WHERE cluster = %(c)s",
-                params={"c": self.cluster},
-            )
-            if not rows:
-                raise ValueError(f"ClickHouse has no cluster {self.cluster!r} in remote_servers.")
-            hosts = [(str(h), int(p)) for h, p in rows]
-        for host, port in hosts:
+        for host, port in self._hosts():
             self._in_default(host, port, *self.schema())
+            self._add_columns(host, port)
+
+    def _hosts(self) -> list[tuple[str, int]]:
+        """The server, or every server of the cluster."""
+        if not self.cluster:
+            return [(self.host, self.port)]
+        rows = self._in_default(
+            self.host,
+            self.port,
+            "SELECT host_address, port FROM system.clusters WHERE cluster = %(c)s",
+            params={"c": self.cluster},
+        )
+        if not rows:
+            raise ValueError(f"ClickHouse has no cluster {self.cluster!r} in remote_servers.")
+        return [(str(h), int(p)) for h, p in rows]
+
+    def _add_columns(self, host: str, port: int) -> None:
+        # 18.16 has no ADD COLUMN IF NOT EXISTS: look the columns up first.
+        for table, column in ADDED_COLUMNS:
+            names = [table, f"{table}_local"] if self.cluster else [table]
+            for name in names:
+                found = self._in_default(
+                    host,
+                    port,
+                    "SELECT count() FROM system.columns WHERE database = %(db)s "
+                    "AND table = %(t)s AND name = %(c)s",
+                    params={"db": self.database, "t": name, "c": column.split(" ", 1)[0]},
+                )
+                if not found[0][0]:
+                    self._in_default(
+                        host, port, f"ALTER TABLE {self.database}.{name} ADD COLUMN {column}"
+                    )
 
     def _in_default(self, host: str, port: int, *sql: str, params: Any = None) -> Any:
         # The database may not exist yet, so DDL runs from `default`.
@@ -347,17 +358,22 @@ class ClickHouseStore:
     def workspaces(self) -> list[Workspace]:
         """Every workspace, oldest first: the latest version of each name."""
         rows = self._run(
-            "SELECT name, argMax(plan_mode, version), toUInt32(argMax(created_at, version)) AS c "
-            "FROM workspaces GROUP BY name ORDER BY c, name"
+            "SELECT name, argMax(plan_mode, version), toUInt32(argMax(created_at, version)) AS c, "
+            "argMax(retention_days, version) FROM workspaces GROUP BY name ORDER BY c, name"
         )
-        return [Workspace(name=r[0], plan_mode=r[1], created_at=_from_seconds(r[2])) for r in rows]
+        return [
+            Workspace(
+                name=r[0], plan_mode=r[1], created_at=_from_seconds(r[2]), retention_days=r[3]
+            )
+            for r in rows
+        ]
 
     def save_workspace(self, workspace: Workspace) -> None:
         """Add a version of a workspace; the newest version is the one read."""
         created, _ = split_time(workspace.created_at or utcnow())
         self._run(
             f"INSERT INTO workspaces ({_names(WORKSPACE_COLUMNS)}) VALUES",
-            [(workspace.name, workspace.plan_mode, created, _version())],
+            [(workspace.name, workspace.plan_mode, created, _version(), workspace.retention_days)],
         )
 
     def key_records(self) -> list[KeyRecord]:

@@ -20,7 +20,14 @@ import pyarrow as pa
 
 from tracklog.dedupe import SeenIds
 from tracklog.events import Event, Rejected, utcnow
-from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
+from tracklog.store.base import (
+    DELETABLE,
+    AuditEntry,
+    KeyRecord,
+    StoreUnavailable,
+    Suppression,
+    Workspace,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -68,6 +75,23 @@ CREATE TABLE IF NOT EXISTS keys (
     revoked_at TIMESTAMP,
     label VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS suppressions (
+    workspace VARCHAR NOT NULL,
+    user_id VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (workspace, user_id)
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id UUID NOT NULL,
+    workspace VARCHAR NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    actor VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    subject VARCHAR NOT NULL,
+    counts VARCHAR NOT NULL
+);
+-- Added after the first release: files made before it get the column here.
+ALTER TABLE workspaces ADD COLUMN IF NOT EXISTS retention_days INTEGER DEFAULT 0;
 """
 
 _json = msgspec.json.Encoder()
@@ -242,20 +266,27 @@ class DuckDBStore:
         """Every workspace, oldest first."""
         rows = (
             self._cursor()
-            .execute("SELECT name, plan_mode, created_at FROM workspaces ORDER BY created_at")
+            .execute(
+                "SELECT name, plan_mode, created_at, coalesce(retention_days, 0) FROM workspaces "
+                "ORDER BY created_at"
+            )
             .fetchall()
         )
-        return [Workspace(name=r[0], plan_mode=r[1], created_at=r[2]) for r in rows]
+        return [
+            Workspace(name=r[0], plan_mode=r[1], created_at=r[2], retention_days=r[3]) for r in rows
+        ]
 
     def save_workspace(self, workspace: Workspace) -> None:
         """Insert or update one workspace."""
         self._cursor().execute(
-            "INSERT INTO workspaces VALUES ($name, $mode, $created) "
-            "ON CONFLICT (name) DO UPDATE SET plan_mode = excluded.plan_mode",
+            "INSERT INTO workspaces (name, plan_mode, created_at, retention_days) "
+            "VALUES ($name, $mode, $created, $days) ON CONFLICT (name) DO UPDATE SET "
+            "plan_mode = excluded.plan_mode, retention_days = excluded.retention_days",
             {
                 "name": workspace.name,
                 "mode": workspace.plan_mode,
                 "created": workspace.created_at or utcnow(),
+                "days": workspace.retention_days,
             },
         )
 
@@ -297,6 +328,79 @@ class DuckDBStore:
             cur.register("replays", tbl)
             cur.execute("INSERT INTO quarantine_replays SELECT * FROM replays")
             cur.unregister("replays")
+
+    # -- privacy: deletion, suppression, audit ----------------------------------------------------
+    def delete_rows(self, table: str, where: str, params: dict[str, Any]) -> int:
+        """Delete matching rows in one statement (under the write lock, beside the committer)."""
+        if table not in DELETABLE:
+            raise ValueError(f"cannot delete from {table!r}")
+        with self._write_lock:
+            try:
+                rows = self._cursor().execute(f"DELETE FROM {table} WHERE {where}", params)
+                return int(rows.fetchall()[0][0])
+            except duckdb.Error as exc:
+                raise StoreUnavailable(f"DuckDB delete failed: {exc}") from exc
+
+    def suppressions(self) -> list[Suppression]:
+        """Every suppression (a lifted one is deleted, so all are active)."""
+        rows = (
+            self._cursor()
+            .execute("SELECT workspace, user_id, created_at FROM suppressions ORDER BY created_at")
+            .fetchall()
+        )
+        return [Suppression(workspace=r[0], user_id=r[1], created_at=r[2]) for r in rows]
+
+    def save_suppression(self, suppression: Suppression) -> None:
+        """Add a suppression (kept once per user), or delete it when lifted."""
+        params = {"ws": suppression.workspace, "uid": suppression.user_id}
+        with self._write_lock:
+            if suppression.active:
+                self._cursor().execute(
+                    "INSERT INTO suppressions VALUES ($ws, $uid, $at) ON CONFLICT DO NOTHING",
+                    {**params, "at": suppression.created_at},
+                )
+            else:
+                self._cursor().execute(
+                    "DELETE FROM suppressions WHERE workspace = $ws AND user_id = $uid", params
+                )
+
+    def audit_entries(self, workspace: str | None, limit: int) -> list[AuditEntry]:
+        """The newest entries first."""
+        where = "WHERE workspace = $ws" if workspace is not None else ""
+        params: dict[str, Any] = {"limit": limit}
+        if workspace is not None:
+            params["ws"] = workspace
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT id, workspace, recorded_at, actor, action, subject, counts FROM audit_log "
+                f"{where} ORDER BY recorded_at DESC, id DESC LIMIT $limit",
+                params,
+            )
+            .fetchall()
+        )
+        return [
+            AuditEntry(
+                r[0], r[1], r[2], r[3], r[4], r[5], msgspec.json.decode(r[6], type=dict[str, int])
+            )
+            for r in rows
+        ]
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        """Append one entry."""
+        with self._write_lock:
+            self._cursor().execute(
+                "INSERT INTO audit_log VALUES ($id, $ws, $at, $actor, $action, $subject, $counts)",
+                {
+                    "id": entry.id,
+                    "ws": entry.workspace,
+                    "at": entry.at,
+                    "actor": entry.actor,
+                    "action": entry.action,
+                    "subject": entry.subject,
+                    "counts": _json.encode(entry.counts).decode(),
+                },
+            )
 
 
 class StoreLocked(StoreUnavailable):
