@@ -159,6 +159,8 @@ def serve(conf: Settings) -> None:
             log_config=None,  # uvicorn's records go through tracklog.logs' handler
             access_log=False,
             timeout_graceful_shutdown=10,
+            # The outer ceiling on open connections; see tracklog/concurrency.py.
+            limit_concurrency=conf.max_connections or None,
         )
     )
     sock = socket_path(conf)
