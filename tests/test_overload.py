@@ -235,3 +235,120 @@ def test_slow_bodies_get_408_while_others_are_served(tmp_path: Path) -> None:
         assert len(tenant.events()) == 10
     finally:
         server.stop()
+
+
+def _in_progress(server: ServerProcess) -> float:
+    return scrape(server)["tracklog_requests_in_progress{}"]
+
+
+def test_requests_past_the_in_progress_limit_get_503_at_once(tmp_path: Path) -> None:
+    """Four slow bodies fill a limit of four: the fifth request is refused, not queued."""
+    server = ServerProcess(
+        tmp_path / "data",
+        extra_args=["--max-concurrent-requests", "4", "--body-timeout", "1.5"],
+    ).start()
+    try:
+        tenant = Tenant(server, "default", server.write_key, server.read_key)
+        outcomes: list[dict[str, Any]] = [{} for _ in range(4)]
+        slow = [
+            threading.Thread(target=_slow_post, args=(server, server.write_key, o))
+            for o in outcomes
+        ]
+        for thread in slow:
+            thread.start()
+        deadline = time.monotonic() + 5
+        while _in_progress(server) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _in_progress(server) == 4
+        started = time.monotonic()
+        r = tenant.post("/api/track", [{"event_name": "signed_in", "user_id": "late"}])
+        assert time.monotonic() - started < 1.0
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert r.json()["error"]["code"] == "overloaded"
+        # An operator can still see the server: health and metrics are not counted.
+        assert httpx.get(server.url + "/healthz").status_code == 200
+        for thread in slow:
+            thread.join(timeout=15)
+        assert all(o["answer"].startswith("HTTP/1.1 408") for o in outcomes), outcomes
+        # The slow ones gone, the retry is served.
+        r = tenant.post("/api/track", [{"event_name": "signed_in", "user_id": "late"}])
+        assert r.status_code == 200, r.text
+        assert scrape(server)["tracklog_overloaded_requests_total{reason=concurrency}"] == 1
+    finally:
+        server.stop()
+
+
+def test_connections_past_max_connections_get_uvicorns_503(tmp_path: Path) -> None:
+    """--max-connections is uvicorn's limit_concurrency: idle connections count too."""
+    server = ServerProcess(tmp_path / "data", extra_args=["--max-connections", "4"]).start()
+    idle = []
+    try:
+        for _ in range(4):
+            idle.append(socket.create_connection(("127.0.0.1", server.port)))
+        time.sleep(0.2)
+        r = httpx.get(server.url + "/healthz")
+        assert r.status_code == 503 and r.text == "Service Unavailable"
+        for sock in idle:
+            sock.close()
+        idle.clear()
+        time.sleep(0.2)
+        assert httpx.get(server.url + "/healthz").status_code == 200
+    finally:
+        for sock in idle:
+            sock.close()
+        server.stop()
+
+
+def _trickle_headers(server: ServerProcess, outcome: dict[str, Any]) -> None:
+    """Send a request line, then a header one byte at a time, 5 a second."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /api/track HTTP/1.1\r\nHost: localhost\r\n")
+        started = time.monotonic()
+        sock.settimeout(0.2)
+        answer = b""
+        header = iter(b"X-Slow: " + b"a" * 1000)
+        while time.monotonic() - started < 10:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                try:
+                    sock.sendall(bytes([next(header)]))
+                except OSError:
+                    break
+                continue
+            if not chunk:
+                break
+            answer += chunk
+        outcome["seconds"] = time.monotonic() - started
+        outcome["answer"] = answer.decode(errors="replace")
+
+
+def test_slow_headers_get_408_and_silent_connections_are_closed(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", extra_args=["--header-timeout", "1"]).start()
+    try:
+        tenant = Tenant(server, "default", server.write_key, server.read_key)
+        trickled: dict[str, Any] = {}
+        thread = threading.Thread(target=_trickle_headers, args=(server, trickled))
+        thread.start()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as silent:
+            # Others are served meanwhile, on a kept-alive connection that idles in between
+            # for less than the header timeout.
+            with httpx.Client(base_url=server.url) as http:
+                for i in range(3):
+                    r = http.post(
+                        "/api/track",
+                        json=[{"event_name": "signed_in", "user_id": f"h{i}"}],
+                        headers={"Authorization": f"Bearer {server.write_key}"},
+                    )
+                    assert r.status_code == 200, r.text
+                    time.sleep(0.5)
+            started = time.monotonic()
+            assert silent.recv(100) == b"", "a silent connection is closed without an answer"
+            assert time.monotonic() - started < 2
+        thread.join(timeout=15)
+        assert trickled["answer"].startswith("HTTP/1.1 408"), trickled
+        assert '"code":"header_timeout"' in trickled["answer"]
+        assert 0.9 < trickled["seconds"] < 3, trickled
+        assert len(tenant.events()) == 3
+    finally:
+        server.stop()

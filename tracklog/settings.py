@@ -42,6 +42,13 @@ TABLE: tuple[Setting, ...] = (
     Setting("max_batch_bytes", int, 500 * 1024, "Largest request body, after decompression."),
     Setting("body_timeout", float, 30.0, "Seconds a client may take to send a request body."),
     Setting(
+        "header_timeout",
+        float,
+        10.0,
+        "Seconds a client may take to send a request's headers before 408 and a closed "
+        "connection (0: no limit).",
+    ),
+    Setting(
         "plan_file", str, "", "JSON file of custom tracking-plan specs, laid over the built-in."
     ),
     Setting("max_queued_events", int, 200_000, "Events waiting for commit before 503."),
@@ -121,6 +128,7 @@ class Settings:
     store: str = ""
     max_batch_bytes: int = 500 * 1024
     body_timeout: float = 30.0
+    header_timeout: float = 10.0
     plan_file: str = ""
     max_queued_events: int = 200_000
     max_concurrent_requests: int = 128
