@@ -13,7 +13,9 @@ import pytest
 
 from tests.support import ServerProcess, Tenant, new_tenant
 from tests.test_operations import scrape
+from tracklog.doctor import check_settings
 from tracklog.rate_limit import RateLimited, RateLimiter
+from tracklog.settings import Settings
 
 RATE = 10.0
 BURST = 20
@@ -146,3 +148,14 @@ def test_metrics_count_requests_refused_by_the_rate_limit(tenant: Tenant) -> Non
     for _ in range(3):
         assert_limited(tenant.post("/api/track", events(1, "n")))
     assert scrape(tenant.server)["tracklog_rate_limited_requests_total{}"] == before + 3
+
+
+def test_doctor_flags_negative_limits_and_a_connection_ceiling_below_the_request_limit() -> None:
+    found = {(f.level, f.subject) for f in check_settings(Settings(rate_limit=-1))}
+    assert ("problem", "rate_limit") in found
+    found = {
+        (f.level, f.subject)
+        for f in check_settings(Settings(max_connections=64, max_concurrent_requests=128))
+    }
+    assert found == {("warning", "max_connections")}
+    assert {f.level for f in check_settings(Settings())} == {"ok"}
