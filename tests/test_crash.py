@@ -2,9 +2,9 @@
 
 Several client threads post batches with their own message ids and keep a record of what was
 acknowledged (a 2xx receipt). The server is killed with SIGKILL at a random moment while they
-post, several times. After each restart every event acknowledged in the spell before the kill
-is read back exactly once (the earlier ones were read after earlier restarts), while the
-clients go on retrying the batches that got no answer; at the end
+post, several times. The clients retry the batches that got no answer while the server comes
+back up. After each restart (the clients paused) every event acknowledged since the previous
+kill is read back exactly once (the earlier ones were read after earlier restarts); at the end
 every batch is acknowledged, the store holds each sent event exactly once, and the receipts
 add up: accepted + duplicates over all acknowledged batches equals the events stored (a batch
 committed just before the kill comes back all-duplicate on its retry).
@@ -69,10 +69,14 @@ class LoadClient:
     failures: int = 0
     unexpected: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    # Cleared while the test reads back, so the read-back is not itself under load that
+    # would grow the next spell's events without end.
+    go: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     thread: threading.Thread | None = None
 
     def start(self) -> None:
+        self.go.set()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -98,6 +102,7 @@ class LoadClient:
             # After `stop` the thread still finishes its pending batch: every batch it began
             # is retried until acknowledged, as a well-behaved client does.
             while True:
+                self.go.wait()
                 self.attempts += 1
                 pending.first_sent = pending.first_sent or time.time()
                 try:
@@ -177,8 +182,10 @@ def test_sigkill_under_load_loses_and_doubles_nothing(
             started = time.monotonic()
             _start(server)
             print(f"kill {kill}: restarted in {time.monotonic() - started:.1f} s")
-            # The clients are retrying meanwhile; what was acknowledged before the kill is
-            # stored once, whatever the retries do.
+            # The clients retried while it came up; what was acknowledged before the kill is
+            # stored once, whatever the retries did.
+            for client in clients:
+                client.go.clear()
             started = time.monotonic()
             stored = _read_all(tenant, since=spell)
             print(f"read {sum(stored.values())} in {time.monotonic() - started:.1f} s")
@@ -187,6 +194,8 @@ def test_sigkill_under_load_loses_and_doubles_nothing(
             assert not missing, f"kill {kill}: {len(missing)} acknowledged events not stored once"
             assert not doubled, f"kill {kill}: {len(doubled)} events stored twice"
             spell = killed_at
+            for client in clients:
+                client.go.set()
         for client in clients:
             client.stop.set()
         for client in clients:
@@ -219,6 +228,7 @@ def test_sigkill_under_load_loses_and_doubles_nothing(
     finally:
         for client in clients:
             client.stop.set()
+            client.go.set()
         server.stop()
     if store == "duckdb":
         # The file itself, opened after a clean stop: each id once.
