@@ -53,7 +53,6 @@ class RateLimiter:
         self.burst = max(burst if burst > 0 else rate, 1.0)
         self.clock = clock
         self.refused_requests = 0
-        self.refused_events = 0
         self._buckets: dict[str, _Bucket] = {}
 
     def _bucket(self, key: str) -> _Bucket:
@@ -77,7 +76,6 @@ class RateLimiter:
         bucket = self._bucket(key)
         if bucket.tokens <= 0:
             self.refused_requests += 1
-            self.refused_events += events
             # Retry-After is whole seconds: round up, so a retry on time finds tokens.
             raise RateLimited(max(1, math.ceil(-bucket.tokens / self.rate)))
         bucket.tokens -= events
