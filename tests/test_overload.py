@@ -1,7 +1,7 @@
 """Overload torture: offered load far above capacity, and bodies that arrive slowly.
 
 The flood: a server whose capacity is made small on purpose (one group commit a second, at
-most 1,000 events queued, 16 requests in progress) gets batches from 48 concurrent clients
+most 500 events queued, 16 requests in progress) gets batches from 48 concurrent clients
 that ignore Retry-After. It must answer 503 with Retry-After at once rather than queue, keep
 its queue and its requests in progress within their limits and its memory (RSS, from /proc)
 bounded, count every refusal in /metrics, and store every acknowledged event exactly once
@@ -32,7 +32,7 @@ LONG = os.environ.get("TRACKLOG_TORTURE") == "long"
 FLOOD_SECONDS = 60.0 if LONG else 4.0
 FLOODERS = 48
 BATCH = 100
-QUEUE_LIMIT = 1000
+QUEUE_LIMIT = 500
 IN_PROGRESS_LIMIT = 16
 # Memory the flood may add to the server's resident set: far below what unbounded queueing of
 # the offered load (hundreds of MB in a few seconds) would take.
@@ -324,7 +324,7 @@ def _trickle_headers(server: ServerProcess, outcome: dict[str, Any]) -> None:
 
 
 def test_slow_headers_get_408_and_silent_connections_are_closed(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data", extra_args=["--header-timeout", "1"]).start()
+    server = ServerProcess(tmp_path / "data", extra_args=["--header-timeout", "1.5"]).start()
     try:
         tenant = Tenant(server, "default", server.write_key, server.read_key)
         trickled: dict[str, Any] = {}
@@ -332,7 +332,7 @@ def test_slow_headers_get_408_and_silent_connections_are_closed(tmp_path: Path) 
         thread.start()
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as silent:
             # Others are served meanwhile, on a kept-alive connection that idles in between
-            # for less than the header timeout.
+            # for well under the header timeout.
             with httpx.Client(base_url=server.url) as http:
                 for i in range(3):
                     r = http.post(
@@ -341,14 +341,14 @@ def test_slow_headers_get_408_and_silent_connections_are_closed(tmp_path: Path) 
                         headers={"Authorization": f"Bearer {server.write_key}"},
                     )
                     assert r.status_code == 200, r.text
-                    time.sleep(0.5)
+                    time.sleep(0.3)
             started = time.monotonic()
             assert silent.recv(100) == b"", "a silent connection is closed without an answer"
-            assert time.monotonic() - started < 2
+            assert time.monotonic() - started < 2.5
         thread.join(timeout=15)
         assert trickled["answer"].startswith("HTTP/1.1 408"), trickled
         assert '"code":"header_timeout"' in trickled["answer"]
-        assert 0.9 < trickled["seconds"] < 3, trickled
+        assert 1.4 < trickled["seconds"] < 4, trickled
         assert len(tenant.events()) == 3
     finally:
         server.stop()
