@@ -265,8 +265,12 @@ def test_requests_past_the_in_progress_limit_get_503_at_once(tmp_path: Path) -> 
         assert time.monotonic() - started < 1.0
         assert r.status_code == 503 and r.headers["retry-after"] == "1"
         assert r.json()["error"]["code"] == "overloaded"
-        # An operator can still see the server: health and metrics are not counted.
+        # An operator can still see the server: health, metrics and live streams are not
+        # counted.
         assert httpx.get(server.url + "/healthz").status_code == 200
+        live = {"Authorization": f"Bearer {server.read_key}"}
+        with httpx.stream("GET", server.url + "/api/live", headers=live, timeout=5) as stream:
+            assert stream.status_code == 200
         for thread in slow:
             thread.join(timeout=15)
         assert all(o["answer"].startswith("HTTP/1.1 408") for o in outcomes), outcomes
