@@ -32,10 +32,12 @@ from tracklog import (
 from tracklog.api import json_response
 from tracklog.auth import AuthError
 from tracklog.committer import Overloaded
+from tracklog.concurrency import ConcurrencyLimit
 from tracklog.cors import IngestCORS
 from tracklog.live import Broadcaster
 from tracklog.openapi import document
 from tracklog.query_params import ParameterError
+from tracklog.rate_limit import RateLimited
 from tracklog.runtime import Runtime
 from tracklog.store.base import StoreUnavailable
 from tracklog.wire.common import BodyError
@@ -77,6 +79,11 @@ async def _overloaded(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    return error(429, "rate_limited", exc.message, **{"Retry-After": str(exc.retry_after)})
+
+
 async def _unavailable(request: Request, exc: Exception) -> Response:
     log.warning("store unavailable: %s", exc)
     return error(
@@ -107,6 +114,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     BodyError: _body_error,
     ParameterError: _parameter_error,
     Overloaded: _overloaded,
+    RateLimited: _rate_limited,
     StoreUnavailable: _unavailable,
     HTTPException: _http_error,
     Exception: _server_error,
@@ -145,6 +153,8 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     if DASHBOARD.is_dir():
         routes.append(dashboard.mount(DASHBOARD))
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    # Added first, so it runs inside CORS: a browser can read the 503 it answers.
+    app.add_middleware(ConcurrencyLimit, state=runtime.inflight)
     app.add_middleware(IngestCORS, origins=runtime.settings.cors_origins)
     app.state.runtime = runtime
     app.state.store = runtime.store
@@ -153,6 +163,9 @@ def create_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) ->
     app.state.broadcaster = Broadcaster()
     runtime.committer.listeners.append(app.state.broadcaster.publish)
     app.state.metrics = metrics.Metrics(
-        runtime.committer, suppressed=lambda: runtime.ingestor.suppressed_count
+        runtime.committer,
+        suppressed=lambda: runtime.ingestor.suppressed_count,
+        limiter=runtime.limiter,
+        inflight=runtime.inflight,
     )
     return app

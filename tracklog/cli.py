@@ -132,6 +132,7 @@ def serve(conf: Settings) -> None:
 
     from tracklog.admin_api import create_admin_app
     from tracklog.app import create_app
+    from tracklog.http_protocol import with_header_timeout
     from tracklog.runtime import build_runtime
     from tracklog.store.duckdb import StoreLocked
 
@@ -154,11 +155,13 @@ def serve(conf: Settings) -> None:
             host=conf.host,
             port=conf.port,
             loop="uvloop",
-            http="httptools",
+            http=with_header_timeout(conf.header_timeout) if conf.header_timeout else "httptools",
             log_level="warning",
             log_config=None,  # uvicorn's records go through tracklog.logs' handler
             access_log=False,
             timeout_graceful_shutdown=10,
+            # The outer ceiling on open connections; see tracklog/concurrency.py.
+            limit_concurrency=conf.max_connections or None,
         )
     )
     sock = socket_path(conf)

@@ -53,6 +53,7 @@ class CommitStats:
     duplicates: int = 0
     rejected_written: int = 0
     failures: int = 0
+    overloaded: int = 0
     last_commit_seconds: float = 0.0
     commit_seconds: list[float] = field(default_factory=list)
 
@@ -105,6 +106,7 @@ class Committer:
             if self._stopping:
                 raise StoreUnavailable("The server is shutting down.")
             if self._queued + sub.size > self.max_queued and self._queued > 0:
+                self.stats.overloaded += 1
                 raise Overloaded(f"{self._queued} events are waiting to be written.")
             self._pending.append(sub)
             self._queued += sub.size

@@ -58,6 +58,24 @@ def check_settings(conf: Settings) -> list[Finding]:
         bad("body_timeout", "--body-timeout must be more than 0 seconds.")
     if conf.max_queued_events <= 0:
         bad("max_queued_events", "--max-queued-events must be more than 0.")
+    for name in (
+        "header_timeout",
+        "max_concurrent_requests",
+        "max_connections",
+        "rate_limit",
+        "rate_limit_burst",
+    ):
+        if getattr(conf, name) < 0:
+            bad(name, f"--{name.replace('_', '-')} must be 0 (no limit) or more.")
+    if 0 < conf.max_connections <= conf.max_concurrent_requests:
+        found.append(
+            Finding(
+                "warning",
+                "max_connections",
+                "--max-connections is not above --max-concurrent-requests: idle keep-alive "
+                "connections would get uvicorn's bare 503 before requests get Tracklog's.",
+            )
+        )
     if conf.key_refresh_seconds <= 0:
         bad("key_refresh_seconds", "--key-refresh-seconds must be more than 0.")
     if conf.log_format not in ("text", "json"):

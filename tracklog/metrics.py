@@ -29,8 +29,10 @@ from starlette.routing import Route
 
 from tracklog.auth import authorize
 from tracklog.committer import Committer
+from tracklog.concurrency import InFlight
 from tracklog.events import Event, Rejected
 from tracklog.openapi import register
+from tracklog.rate_limit import RateLimiter
 
 ACCESS_MODES = ("loopback", "admin", "open")
 # Commit latency buckets in seconds: a group commit is milliseconds on a local disk and
@@ -91,14 +93,58 @@ class _SuppressedCount(Collector):
         )
 
 
-class Metrics:
-    """One app's registry, fed by its committer's hooks."""
+class _AdmissionStats(Collector):
+    """Requests refused before any work: over a key's rate limit, or the server overloaded."""
 
-    def __init__(self, committer: Committer, suppressed: Callable[[], int] | None = None) -> None:
+    def __init__(self, committer: Committer, limiter: RateLimiter, inflight: InFlight) -> None:
+        self.committer = committer
+        self.limiter = limiter
+        self.inflight = inflight
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "tracklog_rate_limited_requests",
+            "Requests answered 429 because their key was over --rate-limit.",
+            value=self.limiter.refused_requests,
+        )
+        overloaded = CounterMetricFamily(
+            "tracklog_overloaded_requests",
+            "Requests answered 503 overloaded: the commit queue was full (queue) or too many "
+            "requests were in progress (concurrency).",
+            labels=["reason"],
+        )
+        overloaded.add_metric(["queue"], self.committer.stats.overloaded)
+        overloaded.add_metric(["concurrency"], self.inflight.refused)
+        yield overloaded
+        yield GaugeMetricFamily(
+            "tracklog_requests_in_progress",
+            "Requests being served now (health checks, /metrics and live streams aside).",
+            value=self.inflight.current,
+        )
+        yield GaugeMetricFamily(
+            "tracklog_requests_in_progress_limit",
+            "--max-concurrent-requests: past it requests get 503 (0: no limit).",
+            value=self.inflight.limit,
+        )
+
+
+class Metrics:
+    """One app's registry, fed by its committer's hooks and the admission limits."""
+
+    def __init__(
+        self,
+        committer: Committer,
+        suppressed: Callable[[], int] | None = None,
+        limiter: RateLimiter | None = None,
+        inflight: InFlight | None = None,
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(_CommitterStats(committer))
         if suppressed is not None:
             self.registry.register(_SuppressedCount(suppressed))
+        self.registry.register(
+            _AdmissionStats(committer, limiter or RateLimiter(0), inflight or InFlight(0))
+        )
         self.rejected = Counter(
             "tracklog_events_rejected",
             "Events rejected and quarantined, by the code of their first problem.",

@@ -116,7 +116,7 @@ def _ingest(summary: str, item: dict[str, Any]) -> dict[str, Any]:
             "responses": {
                 "200": {"description": "all accepted or duplicate", **_json(_RECEIPT)},
                 "400": {"description": "some rejected (the rest are stored)", **_json(_RECEIPT)},
-                **_errors(401, 403, 408, 413, 415, 503),
+                **_errors(401, 403, 408, 413, 415, 429, 503),
             },
         }
     }

@@ -1,4 +1,4 @@
-"""What a running server holds: its settings, store, keys, committer and ingestor."""
+"""What a running server holds: settings, store, keys, committer, ingestor and limits."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import time
 from dataclasses import dataclass, field
 
 from tracklog.committer import Committer
+from tracklog.concurrency import InFlight
 from tracklog.ingest import Ingestor
 from tracklog.keys import Keyring
 from tracklog.plan import load_plan
+from tracklog.rate_limit import RateLimiter
 from tracklog.settings import Settings
 from tracklog.store import Store, open_store
 from tracklog.store.base import Workspace
@@ -24,6 +26,8 @@ class Runtime:
     keyring: Keyring
     committer: Committer
     ingestor: Ingestor
+    limiter: RateLimiter
+    inflight: InFlight
     _workspaces: dict[str, Workspace] = field(default_factory=dict)
     _suppressed: dict[str, frozenset[str]] = field(default_factory=dict)
     _workspaces_at: float = float("-inf")
@@ -74,6 +78,8 @@ def build_runtime(settings: Settings, store: Store | None = None) -> Runtime:
         lambda ws: runtime.plan_mode(ws),
         lambda ws: runtime.suppressed(ws),
     )
-    runtime = Runtime(settings, store, keyring, committer, ingestor)
+    limiter = RateLimiter(settings.rate_limit, settings.rate_limit_burst)
+    inflight = InFlight(settings.max_concurrent_requests)
+    runtime = Runtime(settings, store, keyring, committer, ingestor, limiter, inflight)
     runtime.reload()
     return runtime

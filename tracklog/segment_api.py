@@ -21,6 +21,7 @@ from tracklog.api import json_response
 from tracklog.auth import AuthError, Principal, authorize, presented_key
 from tracklog.events import utcnow
 from tracklog.ingest import read_body
+from tracklog.rate_limit import RateLimited
 from tracklog.runtime import Runtime
 from tracklog.wire import segment
 from tracklog.wire.common import BodyError
@@ -57,6 +58,7 @@ async def _call(request: Request, call: segment.Call) -> Response:
         principal: Principal | None = None
         if header_key:  # checked before the body is read
             principal = await authorize(request, "write", header_key)
+            runtime.limiter.check(principal.key_id)
         body = await read_body(request, settings.max_batch_bytes, settings.body_timeout)
         envelope, body_key = segment.parse(body, call)
         if principal is None:
@@ -69,8 +71,13 @@ async def _call(request: Request, call: segment.Call) -> Response:
                 )
             principal = await authorize(request, "write", body_key)
         items = segment.decode_envelope(envelope, body, principal.workspace, utcnow(), call)
+        runtime.limiter.charge(principal.key_id, len(items))
     except AuthError as exc:
         return segment_error(exc.status, exc.code, exc.message)
+    except RateLimited as exc:
+        response = segment_error(429, "rate_limited", exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except BodyError as exc:
         return segment_error(exc.status, exc.code, exc.message)
     receipt = await runtime.ingestor.ingest(items, principal.workspace, segment.source(call))
@@ -160,7 +167,7 @@ def _op(call: str, schema: dict[str, Any]) -> dict[str, Any]:
                 "200": {"description": "stored (a batch: see the receipt)", **body(_OK)},
                 **{
                     str(s): {"description": "error", **body(_ERR)}
-                    for s in (400, 401, 403, 408, 413, 415)
+                    for s in (400, 401, 403, 408, 413, 415, 429, 503)
                 },
             },
         }

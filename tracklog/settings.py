@@ -42,9 +42,42 @@ TABLE: tuple[Setting, ...] = (
     Setting("max_batch_bytes", int, 500 * 1024, "Largest request body, after decompression."),
     Setting("body_timeout", float, 30.0, "Seconds a client may take to send a request body."),
     Setting(
+        "header_timeout",
+        float,
+        10.0,
+        "Seconds a client may take to send a request's headers before 408 and a closed "
+        "connection (0: no limit).",
+    ),
+    Setting(
         "plan_file", str, "", "JSON file of custom tracking-plan specs, laid over the built-in."
     ),
     Setting("max_queued_events", int, 200_000, "Events waiting for commit before 503."),
+    Setting(
+        "max_concurrent_requests",
+        int,
+        128,
+        "Requests in progress before more are answered 503 with Retry-After (0: no limit).",
+    ),
+    Setting(
+        "max_connections",
+        int,
+        1000,
+        "Open connections (idle keep-alive and live streams too) before uvicorn answers 503 "
+        "(0: no limit).",
+    ),
+    Setting(
+        "rate_limit",
+        float,
+        0.0,
+        "Events per second each write key may send before 429 with Retry-After (0: no limit).",
+    ),
+    Setting(
+        "rate_limit_burst",
+        float,
+        0.0,
+        "Bucket size of --rate-limit: events a write key may send at once after a quiet "
+        "spell (0: one second's worth).",
+    ),
     Setting("key_refresh_seconds", float, 5.0, "How often keys are re-read from a shared store."),
     Setting(
         "cors_origins",
@@ -95,8 +128,13 @@ class Settings:
     store: str = ""
     max_batch_bytes: int = 500 * 1024
     body_timeout: float = 30.0
+    header_timeout: float = 10.0
     plan_file: str = ""
     max_queued_events: int = 200_000
+    max_concurrent_requests: int = 128
+    max_connections: int = 1000
+    rate_limit: float = 0.0
+    rate_limit_burst: float = 0.0
     key_refresh_seconds: float = 5.0
     cors_origins: str = "*"
     log_format: str = "text"

@@ -24,8 +24,10 @@ from tracklog.wire.common import BodyError, Item
 async def _ingest(request: Request, type_: EventType) -> Response:
     runtime: Runtime = request.app.state.runtime
     principal = await authorize(request, "write")
+    runtime.limiter.check(principal.key_id)
     body = await read_body(request, runtime.settings.max_batch_bytes, runtime.settings.body_timeout)
     items = native.decode(body, principal.workspace, utcnow(), type_)
+    runtime.limiter.charge(principal.key_id, len(items))
     receipt = await runtime.ingestor.ingest(items, principal.workspace, native.source(type_))
     return json_response(receipt, receipt.status_code)
 

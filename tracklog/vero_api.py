@@ -18,6 +18,7 @@ from tracklog.api import json_response
 from tracklog.auth import AuthError, Principal, authorize, presented_key
 from tracklog.events import utcnow
 from tracklog.ingest import read_body
+from tracklog.rate_limit import RateLimited
 from tracklog.runtime import Runtime
 from tracklog.wire import vero
 from tracklog.wire.common import BodyError
@@ -44,6 +45,7 @@ async def _call(request: Request, kind: vero.Kind) -> Response:
         principal: Principal | None = None
         if outer_key:
             principal = await authorize(request, "write", outer_key)
+            runtime.limiter.check(principal.key_id)
         body = await read_body(request, settings.max_batch_bytes, settings.body_timeout)
         _doc, token, raw = vero.parse(body)
         if principal is None:
@@ -55,11 +57,16 @@ async def _call(request: Request, kind: vero.Kind) -> Response:
                     "or the query string.",
                 )
             principal = await authorize(request, "write", token)
+        items = vero.decode_raw(raw, principal.workspace, utcnow(), kind)
+        runtime.limiter.charge(principal.key_id, len(items))
     except AuthError as exc:
         return vero_error(exc.status, exc.code, exc.message)
+    except RateLimited as exc:
+        response = vero_error(429, "rate_limited", exc.message)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except BodyError as exc:
         return vero_error(exc.status, exc.code, exc.message)
-    items = vero.decode_raw(raw, principal.workspace, utcnow(), kind)
     receipt = await runtime.ingestor.ingest(items, principal.workspace, vero.source(kind))
     first = receipt.results[0]
     # The call's own event decides the answer; an identify made from `identity` rides along.
@@ -174,7 +181,7 @@ def _op(method: str, summary: str, fields: dict[str, Any]) -> dict[str, Any]:
                     "description": "stored",
                     "content": {"application/json": {"schema": _VERO_OK}},
                 },
-                **{str(s): error for s in (400, 401, 403, 408, 413, 415)},
+                **{str(s): error for s in (400, 401, 403, 408, 413, 415, 429, 503)},
             },
         }
     }
