@@ -36,6 +36,10 @@ def test_message_id_wins_over_changed_content(tenant: Tenant) -> None:
     one[0]["timestamp"] = "2024-10-21T00:00:00Z"
     r = tenant.post("/api/track", one).json()
     assert r["results"][0]["status"] == "duplicate"
+    # 20 hours on, across midnight (ClickHouse's lookup reads a day either side).
+    one[0]["timestamp"] = "2024-10-21T12:00:00Z"
+    assert tenant.post("/api/track", one).json()["results"][0]["status"] == "duplicate"
+    assert len(tenant.events()) == 1
 
 
 def test_content_hash_dedupes_without_message_id(tenant: Tenant) -> None:

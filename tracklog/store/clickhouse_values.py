@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 EPOCH = dt.datetime(1970, 1, 1)
 _SECOND = dt.timedelta(seconds=1)
-_MAX_DATETIME = 2**32 - 1
+MAX_DATETIME = 2**32 - 1
 
 
 def column_names(columns: Sequence[str]) -> str:
@@ -26,7 +26,7 @@ def split_time(value: dt.datetime) -> tuple[int, int]:
     1970-01-01 (the receipt already warned that it is implausible).
     """
     seconds = (value - EPOCH) // _SECOND
-    return min(max(seconds, 0), _MAX_DATETIME), value.microsecond // 1000
+    return min(max(seconds, 0), MAX_DATETIME), value.microsecond // 1000
 
 
 def row_version() -> int:
