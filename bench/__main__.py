@@ -34,6 +34,18 @@ INGEST_COLUMNS = [
     ("rss_peak_mb", "RSS peak MB"),
 ]
 
+QUERY_COLUMNS = [
+    ("case", "case"),
+    ("api_ms", "API ms"),
+    ("direct_sql_ms", "SQL ms"),
+    ("in_process_ms", "in-process ms"),
+    ("api_overhead_pct", "API overhead %"),
+    ("statements", "stmts"),
+    ("same_answer", "same answer"),
+    ("overview_within_1s", "overview <= 1 s"),
+    ("status", "status"),
+]
+
 # Targets of issue 6 for the batched and single-event loads.
 BATCH_EVENTS_PER_S = 150_000
 BATCH_P99_MS = 50.0
@@ -116,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "queries"):
         from bench import queries
 
-        results["queries"] = queries.run(args)
+        results["queries"] = found = queries.run(args)
+        print()
+        print(report.table(found["cases"], QUERY_COLUMNS))
+        print("\nfootprint:", found["footprint"])
     path = report.write(results)
     print(f"\nwrote {path}")
     return 0
