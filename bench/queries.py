@@ -1,11 +1,12 @@
 """The query benchmark: each analytics endpoint through the API beside its SQL on the store.
 
-A generated data set (bench/generate.py) is first read in-process: each report function of
-tracklog.analytics runs against the DuckDB store wrapped in a recorder, which times every
-SQL statement the report sends (the "direct" time: the same SQL, the same parameters, on
-the same store, with no HTTP, auth or JSON). Then `tracklog serve` opens the same file and
-the same reports are timed through HTTP with a read key. Both answers are compared, so the
-two columns are known to be the same query. Medians of a few runs after one warm-up.
+A generated data set (bench/generate.py) is served by `tracklog serve`, and each endpoint
+is timed through HTTP with a read key. Beside it, each report function of
+tracklog.analytics runs in-process on a copy of the same file, against the DuckDB store
+wrapped in a recorder that times every SQL statement the report sends: the "direct" time
+is the same SQL with the same parameters on the same data, without HTTP, auth or JSON.
+Both answers are compared, so the two columns are known to be the same query. Runs of the
+two sides alternate (the machine may be shared) and each side's median is reported.
 """
 
 from __future__ import annotations
@@ -163,16 +164,6 @@ CASES = [
 ]
 
 
-def _median(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    result = run()  # warm-up, and the answer to compare
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
-
-
 def _iso(t: dt.datetime) -> str:
     return t.isoformat(timespec="milliseconds") + "Z"
 
@@ -182,60 +173,64 @@ def _plain(value: Any) -> Any:
     return msgspec.json.decode(msgspec.json.encode(value))
 
 
-def direct(path: Path, scope: Scope, repeat: int) -> dict[str, dict[str, Any]]:
-    """Each report in-process: its SQL time and its whole time (SQL + Python), medians."""
-    store = DuckDBStore(path)
-    found: dict[str, dict[str, Any]] = {}
-    try:
-        for case in CASES:
-            if case.report is None:
-                continue
-            recorder = RecordingStore(store)
-            report = case.report
-            sql_times: list[float] = []
+def measure(
+    store: DuckDBStore, client: httpx.Client, scope: Scope, repeat: int
+) -> list[dict[str, Any]]:
+    """Each case in-process and through the API, alternately, so both see the same load.
 
-            def once(
-                report: Report = report,
-                recorder: RecordingStore = recorder,
-                sql_times: list[float] = sql_times,
-            ) -> Any:
+    The machine may be shared: runs of the two sides interleave (one warm-up each, then
+    direct, API, direct, API, …) and each side's median is taken.
+    """
+    window = {"from": _iso(scope.start), "to": _iso(scope.end)}
+    rows = []
+    for case in CASES:
+        call = functools.partial(client.get, case.path, params={**case.params, **window})
+        recorder = RecordingStore(store)
+        sql_times: list[float] = []
+        total_times: list[float] = []
+        api_times: list[float] = []
+        mine: Any = None
+        response = call()  # warm-up
+        if case.report is not None:
+            mine = _plain(case.report(recorder, scope))
+        for _ in range(repeat):
+            if case.report is not None:
                 recorder.sql_seconds = 0.0
                 recorder.statements.clear()
-                answer = report(recorder, scope)
+                started = time.perf_counter()
+                case.report(recorder, scope)
+                total_times.append(time.perf_counter() - started)
                 sql_times.append(recorder.sql_seconds)
-                return answer
-
-            total, answer = _median(once, repeat)
-            found[case.name] = {
-                "direct_sql_ms": round(statistics.median(sql_times[1:]) * 1000, 1),
-                "in_process_ms": round(total * 1000, 1),
-                "statements": len(recorder.statements),
-                "answer": _plain(answer),
-            }
-    finally:
-        store.close()
-    return found
-
-
-def through_api(
-    server: ServerProcess, key: str, scope: Scope, repeat: int
-) -> dict[str, dict[str, Any]]:
-    """Each endpoint through HTTP with a read key: median time, status and answer."""
-    window = {"from": _iso(scope.start), "to": _iso(scope.end)}
-    found: dict[str, dict[str, Any]] = {}
-    with httpx.Client(
-        base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=120
-    ) as client:
-        for case in CASES:
-            params = {**case.params, **window}
-            call = functools.partial(client.get, case.path, params=params)
-            seconds, response = _median(call, repeat)
-            found[case.name] = {
-                "api_ms": round(seconds * 1000, 1),
-                "status": response.status_code,
-                "answer": response.json(),
-            }
-    return found
+            started = time.perf_counter()
+            response = call()
+            api_times.append(time.perf_counter() - started)
+        api_ms = round(statistics.median(api_times) * 1000, 1)
+        row: dict[str, Any] = {
+            "case": case.name,
+            "path": case.path,
+            "overview": case.overview,
+            "api_ms": api_ms,
+            "api_min_ms": round(min(api_times) * 1000, 1),
+            "status": response.status_code,
+        }
+        if case.report is not None:
+            sql = round(statistics.median(sql_times) * 1000, 1)
+            row.update(
+                direct_sql_ms=sql,
+                direct_min_ms=round(min(sql_times) * 1000, 1),
+                in_process_ms=round(statistics.median(total_times) * 1000, 1),
+                statements=len(recorder.statements),
+                api_overhead_pct=round(100 * (api_ms - sql) / sql, 1) if sql else None,
+                same_answer=_same(case, mine, response.json()),
+            )
+        if case.overview:
+            row["overview_within_1s"] = api_ms <= OVERVIEW_LIMIT_S * 1000
+        rows.append(row)
+        print(
+            f"  {case.name:<22} API {api_ms:>9,.1f} ms  SQL {row.get('direct_sql_ms')} ms",
+            flush=True,
+        )
+    return rows
 
 
 def _same(case: Case, mine: Any, theirs: Any) -> bool:
@@ -268,17 +263,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         read_key, _ = admin.create_key(store, generate.WORKSPACE, "read", "bench")
         write_key, _ = admin.create_key(store, generate.WORKSPACE, "write", "bench")
         store.close()
-        print("queries: in-process (direct SQL)", flush=True)
-        inside = direct(path, scope, repeat)
-        print("queries: through the API", flush=True)
+        # The server owns its file; the in-process side reads a copy of it.
+        copy = home / "direct.duckdb"
+        shutil.copy(path, copy)
+        print("queries: in-process (direct SQL) and through the API, interleaved", flush=True)
         server = ServerProcess(data).start(timeout=120)
+        store = DuckDBStore(copy)
         try:
             assert server.proc is not None
             pid = server.proc.pid
             memory: dict[str, Any] = {"rss_after_start_mb": _mb(memory_kb(pid).get("VmRSS", 0))}
-            with MemoryWatch(pid) as watch:
-                outside = through_api(server, read_key, scope, repeat)
+            headers = {"Authorization": f"Bearer {read_key}"}
+            with (
+                httpx.Client(base_url=server.url, headers=headers, timeout=300) as client,
+                MemoryWatch(pid) as watch,
+            ):
+                rows = measure(store, client, scope, repeat)
             memory["rss_peak_during_queries_mb"] = _mb(watch.peak_rss_kb)
+            memory["rss_after_queries_mb"] = _mb(memory_kb(pid).get("VmRSS", 0))
             # The first write builds the Bloom filter of every stored id.
             started = time.perf_counter()
             first = httpx.post(
@@ -293,30 +295,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             memory["rss_after_first_write_mb"] = _mb(after.get("VmRSS", 0))
             memory["rss_hwm_mb"] = _mb(after.get("VmHWM", 0))
         finally:
+            store.close()
             server.stop()
-        rows = []
-        for case in CASES:
-            api = outside[case.name]
-            mine = inside.get(case.name)
-            row: dict[str, Any] = {
-                "case": case.name,
-                "path": case.path,
-                "overview": case.overview,
-                "api_ms": api["api_ms"],
-                "status": api["status"],
-            }
-            if mine:
-                sql = mine["direct_sql_ms"]
-                row.update(
-                    direct_sql_ms=sql,
-                    in_process_ms=mine["in_process_ms"],
-                    statements=mine["statements"],
-                    api_overhead_pct=round(100 * (api["api_ms"] - sql) / sql, 1) if sql else None,
-                    same_answer=_same(case, mine["answer"], api["answer"]),
-                )
-            if case.overview:
-                row["overview_within_1s"] = api["api_ms"] <= OVERVIEW_LIMIT_S * 1000
-            rows.append(row)
         return {
             "events": events,
             "repeat": repeat,
