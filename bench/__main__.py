@@ -2,7 +2,7 @@
 
     python -m bench run                      # ingest (DuckDB) + queries on 10M events
     python -m bench run --quick              # seconds: short loads, 1M -> 20k events
-    python -m bench run --store clickhouse   # the ingest benchmark against ClickHouse
+    python -m bench run --store clickhouse   # both benchmarks against ClickHouse
     python -m bench run --only ingest --profile
 
 Prints tables and writes JSON to bench/out/ (see bench/RESULTS.md for the latest figures).
@@ -11,8 +11,11 @@ Prints tables and writes JSON to bench/out/ (see bench/RESULTS.md for the latest
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from bench import ingest, loadgen, report
@@ -40,6 +43,8 @@ QUERY_COLUMNS = [
     ("direct_sql_ms", "SQL ms"),
     ("in_process_ms", "in-process ms"),
     ("api_overhead_pct", "API overhead %"),
+    ("api_min_ms", "API min ms"),
+    ("direct_min_ms", "SQL min ms"),
     ("statements", "stmts"),
     ("same_answer", "same answer"),
     ("overview_within_1s", "overview <= 1 s"),
@@ -73,6 +78,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--repeat", type=int, help="runs per query, median taken (5; quick 3)")
     run.add_argument("--no-baselines", action="store_true", help="skip ceiling and naive")
     run.add_argument("--profile", action="store_true", help="py-spy Tracklog at c>=64")
+    show = sub.add_parser("markdown", help="print a results JSON file's tables as Markdown")
+    show.add_argument("file", nargs="?", default=str(report.OUT / "latest.json"))
     return parser.parse_args(argv)
 
 
@@ -112,9 +119,25 @@ def _meets(row: dict[str, Any]) -> bool:
     )
 
 
+def markdown(results: dict[str, Any]) -> str:
+    """A results file's tables in Markdown."""
+    parts = []
+    if "ingest" in results:
+        columns = [*INGEST_COLUMNS, ("meets_target", "target met")]
+        parts.append(report.markdown(results["ingest"], columns))
+    for kind, found in results.get("queries", {}).items():
+        parts.append(f"queries ({kind}, {found['events']:,} events)\n")
+        parts.append(report.markdown(found["cases"], QUERY_COLUMNS))
+        parts.append(f"footprint ({kind}): {json.dumps(found['footprint'])}")
+    return "\n\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: `python -m bench run …`."""
     args = parse(sys.argv[1:] if argv is None else argv)
+    if args.command == "markdown":
+        print(markdown(json.loads(Path(args.file).read_text())))
+        return 0
     if not loadgen.have_wrk() and args.only != "queries":
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
@@ -128,10 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "queries"):
         from bench import queries
 
-        results["queries"] = found = queries.run(args)
-        print()
-        print(report.table(found["cases"], QUERY_COLUMNS))
-        print("\nfootprint:", found["footprint"])
+        kinds = ["duckdb", "clickhouse"] if args.store == "both" else [args.store]
+        results["queries"] = {}
+        for kind in kinds:
+            results["queries"][kind] = found = queries.run(args, kind)
+            print()
+            print(report.table(found["cases"], QUERY_COLUMNS))
+            print(f"\nfootprint ({kind}):", found["footprint"])
+    results["loadavg_at_end"] = os.getloadavg()
     path = report.write(results)
     print(f"\nwrote {path}")
     return 0

@@ -195,6 +195,133 @@ def generate_duckdb(path: Path, total: int, now: dt.datetime | None = None) -> d
     }
 
 
+def _ch_user(n: str) -> str:
+    return f"concat('user-', substring(concat('000000', toString({n})), -6))"
+
+
+def _ch_account(n: str) -> str:
+    return f"concat('acct-', substring(concat('0000', toString(({n} * 7919) % {ACCOUNTS})), -4))"
+
+
+def _ch_row(
+    type_: str,
+    event: str,
+    user: str,
+    anonymous: str,
+    group: str,
+    seconds: str,
+    props: str,
+    context: str = "'{}'",
+    is_test: str = "0",
+) -> str:
+    """One events_local row of the ClickHouse store, as SQL expressions (`seconds`: epoch)."""
+    return (
+        f"SELECT generateUUIDv4(), '{WORKSPACE}', '{type_}', {event}, {user}, {anonymous}, "
+        f"{group}, toDateTime({seconds}), 0, toDateTime({seconds}), 0, toDateTime({seconds}), "
+        f"150, toDateTime({seconds}), 310, {props}, {context}, toString(generateUUIDv4()), "
+        f"'native', {is_test}"
+    )
+
+
+def generate_clickhouse(
+    client: Any, table: str, total: int, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Fill the ClickHouse store's events `table` (created by its setup()) like DuckDB's."""
+    now = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
+    begin = int((now - dt.timedelta(days=DAYS)).replace(tzinfo=dt.UTC).timestamp())
+    started = time.perf_counter()
+    extra = USERS * 2 + ACCOUNTS
+    tracked = max(total - extra, 0)
+    span = DAYS * 86_400
+    mix = ", ".join(f"r < {bound}, '{name}'" for bound, name in MIX[:-1])
+    features = ", ".join(f"'{f}'" for f in FEATURES)
+    context = (
+        f'concat(\'{{"group_id":"\', {_ch_account("u")}, '
+        f'\'","library":{{"name":"tracklog-python","version":"0.1.0"}}}}\')'
+    )
+    props = (
+        f"multiIf(name = 'feature_used', concat('{{\"feature\":\"', "
+        f"[{features}][1 + u % {len(FEATURES)}], '\"}}'), name = 'signed_in', "
+        f"concat('{{\"email\":\"user', toString(u), '@example.com\"}}'), '{{}}')"
+    )
+    row = _ch_row(
+        "track",
+        "name",
+        f"if(anon, NULL, {_ch_user('u')})",
+        "if(anon, concat('anon-', toString(u)), NULL)",
+        _ch_account("u"),
+        "ts",
+        props,
+        context,
+        "toUInt8(rand(5) % 200 = 0)",
+    )
+    for at in range(0, tracked, CHUNK):
+        stop = min(at + CHUNK, tracked)
+        source = (
+            f"SELECT *, multiIf({mix}, '{MIX[-1][1]}') AS name FROM (SELECT number AS i, "
+            f"rand(1) / 4294967296.0 AS r, rand(2) % 100 < 3 AS anon, "
+            f"toUInt64(floor({USERS} * pow(rand(3) / 4294967296.0, 1.7))) AS u, "
+            f"toUInt32({begin} + least({span - 1}, greatest(0, toInt64(i * {span / tracked}) "
+            f"+ toInt64(rand(4) % 600) - 300))) AS ts FROM numbers({at}, {stop - at}))"
+        )
+        client.execute(f"INSERT INTO {table} {row} FROM ({source})")
+    signup = f"toUInt32({begin} + (u * 2654435761) % {span})"
+    users = f"(SELECT number AS u FROM numbers({USERS}))"
+    email = "concat('{\"email\":\"user', toString(u), '@example.com\"}')"
+    client.execute(
+        f"INSERT INTO {table} "
+        + _ch_row(
+            "track", "'signed_up'", _ch_user("u"), "NULL", _ch_account("u"), signup, email, context
+        )
+        + f" FROM {users}"
+    )
+    traits = (
+        'concat(\'{"email":"user\', toString(u), \'@example.com","name":"User \', '
+        "toString(u), '\",\"plan\":\"', ['free','pro','team'][1 + u % 3], '\"}')"
+    )
+    client.execute(
+        f"INSERT INTO {table} "
+        + _ch_row(
+            "identify",
+            "NULL",
+            _ch_user("u"),
+            "concat('anon-', toString(u))",
+            "NULL",
+            signup + " + 1",
+            traits,
+        )
+        + f" FROM {users}"
+    )
+    name = "concat('{\"account_name\":\"Account ', toString(a), ' Inc\"}')"
+    client.execute(
+        f"INSERT INTO {table} "
+        + _ch_row(
+            "group",
+            "NULL",
+            _ch_user("a"),
+            "NULL",
+            _ch_account("a"),
+            f"toUInt32({begin} + a * 60)",
+            name,
+        )
+        + f" FROM (SELECT number AS a FROM numbers({ACCOUNTS}))"
+    )
+    client.execute(f"OPTIMIZE TABLE {table} FINAL")
+    stored, size = client.execute(
+        f"SELECT sum(rows), sum(bytes_on_disk) FROM system.parts WHERE active "
+        f"AND database = currentDatabase() AND table = '{table}'"
+    )[0]
+    seconds = time.perf_counter() - started
+    return {
+        "events": int(stored),
+        "seconds": round(seconds, 1),
+        "events_per_s": round(int(stored) / seconds),
+        "file_bytes": int(size),
+        "bytes_per_event": round(int(size) / max(int(stored), 1), 1),
+        "now": now.isoformat(),
+    }
+
+
 def main() -> None:
     """Generate a DuckDB data set from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

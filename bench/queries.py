@@ -12,13 +12,14 @@ two sides alternate (the machine may be shared) and each side's median is report
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,9 +174,7 @@ def _plain(value: Any) -> Any:
     return msgspec.json.decode(msgspec.json.encode(value))
 
 
-def measure(
-    store: DuckDBStore, client: httpx.Client, scope: Scope, repeat: int
-) -> list[dict[str, Any]]:
+def measure(store: Any, client: httpx.Client, scope: Scope, repeat: int) -> list[dict[str, Any]]:
     """Each case in-process and through the API, alternately, so both see the same load.
 
     The machine may be shared: runs of the two sides interleave (one warm-up each, then
@@ -242,67 +241,86 @@ def _same(case: Case, mine: Any, theirs: Any) -> bool:
     return bool(mine == theirs)
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+@dataclass
+class DataSet:
+    """A generated data set in a store: where the server finds it, and a store to read it."""
+
+    made: dict[str, Any]
+    store: Any  # the in-process side's store
+    server_store_url: str = ""  # empty: the DuckDB file in the server's data directory
+    server_file: Path | None = None  # that file, which only the server may hold open
+
+
+@contextlib.contextmanager
+def duckdb_data(home: Path, events: int) -> Iterator[DataSet]:
+    """A DuckDB file in home/data, and a copy of it for the in-process side."""
+    data = home / "data"
+    data.mkdir()
+    path = data / "tracklog.duckdb"
+    made = generate.generate_duckdb(path, events)
+    # The server owns its file; the in-process side reads a copy of it.
+    copy = home / "direct.duckdb"
+    shutil.copy(path, copy)
+    store = DuckDBStore(copy)
+    try:
+        yield DataSet(made, store, server_file=path)
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def clickhouse_data(home: Path, events: int) -> Iterator[DataSet]:
+    """A throwaway clickhouse-server with the data set; server and bench share it."""
+    from tests.clickhouse_server import ClickHouseServer
+    from tracklog.store.clickhouse import ClickHouseStore
+
+    ch = ClickHouseServer(home / "clickhouse").start()
+    try:
+        url = ch.url("bench") + "?timeout=600"
+        store = ClickHouseStore(url)
+        store.setup()
+        client = ch.client("bench")
+        try:
+            made = generate.generate_clickhouse(client, "events_local", events)
+        finally:
+            client.disconnect()
+        try:
+            yield DataSet(made, store, url)
+        finally:
+            store.close()
+    finally:
+        ch.stop()
+
+
+def run(args: argparse.Namespace, kind: str = "duckdb") -> dict[str, Any]:
     """Generate the data set, time every case both ways, measure footprint and memory."""
     events = args.events or (1_000_000 if args.quick else 10_000_000)
     repeat = args.repeat or (3 if args.quick else 5)
     home = Path(tempfile.mkdtemp(prefix="tracklog-bench-queries-"))
+    data_set = clickhouse_data if kind == "clickhouse" else duckdb_data
     try:
-        data = home / "data"
-        data.mkdir()
-        path = data / "tracklog.duckdb"
-        print(f"queries: generating {events:,} events", flush=True)
-        made = generate.generate_duckdb(path, events)
-        print(f"  {made}", flush=True)
-        now = dt.datetime.fromisoformat(made["now"])
-        scope = Scope(
-            generate.WORKSPACE, now - dt.timedelta(days=30), now + dt.timedelta(seconds=1)
-        )
-        store = DuckDBStore(path)
-        admin.create_workspace(store, generate.WORKSPACE)
-        read_key, _ = admin.create_key(store, generate.WORKSPACE, "read", "bench")
-        write_key, _ = admin.create_key(store, generate.WORKSPACE, "write", "bench")
-        store.close()
-        # The server owns its file; the in-process side reads a copy of it.
-        copy = home / "direct.duckdb"
-        shutil.copy(path, copy)
-        print("queries: in-process (direct SQL) and through the API, interleaved", flush=True)
-        server = ServerProcess(data).start(timeout=120)
-        store = DuckDBStore(copy)
-        try:
-            assert server.proc is not None
-            pid = server.proc.pid
-            memory: dict[str, Any] = {"rss_after_start_mb": _mb(memory_kb(pid).get("VmRSS", 0))}
-            headers = {"Authorization": f"Bearer {read_key}"}
-            with (
-                httpx.Client(base_url=server.url, headers=headers, timeout=300) as client,
-                MemoryWatch(pid) as watch,
-            ):
-                rows = measure(store, client, scope, repeat)
-            memory["rss_peak_during_queries_mb"] = _mb(watch.peak_rss_kb)
-            memory["rss_after_queries_mb"] = _mb(memory_kb(pid).get("VmRSS", 0))
-            # The first write builds the Bloom filter of every stored id.
-            started = time.perf_counter()
-            first = httpx.post(
-                server.url + "/api/track",
-                headers={"Authorization": f"Bearer {write_key}"},
-                json=[{"event_name": "signed_in", "user_id": USER, "message_id": "bench-first"}],
-                timeout=300,
-            )
-            memory["first_write_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            memory["first_write_status"] = first.status_code
-            after = memory_kb(pid)
-            memory["rss_after_first_write_mb"] = _mb(after.get("VmRSS", 0))
-            memory["rss_hwm_mb"] = _mb(after.get("VmHWM", 0))
-        finally:
-            store.close()
-            server.stop()
+        print(f"queries ({kind}): generating {events:,} events", flush=True)
+        with data_set(home, events) as found:
+            made = found.made
+            print(f"  {made}", flush=True)
+            now = dt.datetime.fromisoformat(made["now"])
+            end = now + dt.timedelta(seconds=1)
+            scope = Scope(generate.WORKSPACE, now - dt.timedelta(days=30), end)
+            keys = _keys(found)
+            print("queries: in-process (direct SQL) and through the API, interleaved", flush=True)
+            server = ServerProcess(home / "data", store=found.server_store_url)
+            server.start(timeout=120)
+            try:
+                rows, memory = _against(server, found.store, keys, scope, repeat)
+            finally:
+                server.stop()
         return {
+            "store": kind,
             "events": events,
             "repeat": repeat,
             "generate": made,
             "footprint": {
-                "file_bytes": made["file_bytes"],
+                "bytes_on_disk": made["file_bytes"],
                 "bytes_per_event": made["bytes_per_event"],
                 **memory,
             },
@@ -310,6 +328,49 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _keys(found: DataSet) -> tuple[str, str]:
+    """A workspace for the data set, and a read and a write key for it."""
+    store = DuckDBStore(found.server_file) if found.server_file else found.store
+    admin.create_workspace(store, generate.WORKSPACE)
+    read_key, _ = admin.create_key(store, generate.WORKSPACE, "read", "bench")
+    write_key, _ = admin.create_key(store, generate.WORKSPACE, "write", "bench")
+    if found.server_file:
+        store.close()
+    return read_key, write_key
+
+
+def _against(
+    server: ServerProcess, store: Any, keys: tuple[str, str], scope: Scope, repeat: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Measure every case against a started server; its memory before, during and after."""
+    read_key, write_key = keys
+    assert server.proc is not None
+    pid = server.proc.pid
+    memory: dict[str, Any] = {"rss_after_start_mb": _mb(memory_kb(pid).get("VmRSS", 0))}
+    headers = {"Authorization": f"Bearer {read_key}"}
+    with (
+        httpx.Client(base_url=server.url, headers=headers, timeout=600) as client,
+        MemoryWatch(pid) as watch,
+    ):
+        rows = measure(store, client, scope, repeat)
+    memory["rss_peak_during_queries_mb"] = _mb(watch.peak_rss_kb)
+    memory["rss_after_queries_mb"] = _mb(memory_kb(pid).get("VmRSS", 0))
+    # The first write of a DuckDB server builds the Bloom filter of every stored id.
+    started = time.perf_counter()
+    first = httpx.post(
+        server.url + "/api/track",
+        headers={"Authorization": f"Bearer {write_key}"},
+        json=[{"event_name": "signed_in", "user_id": USER, "message_id": "bench-first"}],
+        timeout=600,
+    )
+    memory["first_write_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    memory["first_write_status"] = first.status_code
+    after = memory_kb(pid)
+    memory["rss_after_first_write_mb"] = _mb(after.get("VmRSS", 0))
+    memory["rss_hwm_mb"] = _mb(after.get("VmHWM", 0))
+    return rows, memory
 
 
 def _mb(kb: int) -> float:

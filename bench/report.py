@@ -54,6 +54,15 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def markdown(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    """The same table in Markdown, for bench/RESULTS.md."""
+    lines = ["| " + " | ".join(h for _, h in columns) + " |"]
+    lines.append("|" + "|".join("---:" for _ in columns) + "|")
+    for r in rows:
+        lines.append("| " + " | ".join(_cell(r.get(k)) for k, _ in columns) + " |")
+    return "\n".join(lines)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
