@@ -35,6 +35,7 @@ INGEST_COLUMNS = [
     ("stored_events", "stored"),
     ("stored_check", "check"),
     ("rss_peak_mb", "RSS peak MB"),
+    ("server_cpu_cores", "server CPU cores"),
 ]
 
 QUERY_COLUMNS = [

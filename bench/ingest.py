@@ -160,6 +160,7 @@ def bench_target(
                     **row,
                     "rss_peak_mb": round(memory.peak_rss_kb / 1024, 1),
                     "rss_end_mb": round(memory.last_rss_kb / 1024, 1),
+                    "server_cpu_cores": round(memory.cpu_cores, 2),
                 }
                 rows.append(row)
                 nonces.append(nonce)

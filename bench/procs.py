@@ -27,6 +27,16 @@ def memory_kb(pid: int) -> dict[str, int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     """Wait until GET url/healthz answers 200, or fail with the process's exit."""
     deadline = time.monotonic() + timeout
@@ -88,23 +98,28 @@ class Module:
 
 
 class MemoryWatch:
-    """Samples a process's RSS in a background thread while a load runs."""
+    """Samples a process's RSS in a background thread while a load runs; counts its CPU."""
 
     def __init__(self, pid: int, every: float = 0.25) -> None:
         self.pid = pid
         self.every = every
         self.peak_rss_kb = 0
         self.last_rss_kb = 0
+        self.cpu_cores = 0.0  # CPU seconds per second of the watch, once it ended
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> MemoryWatch:
+        self._cpu = cpu_seconds(self.pid)
+        self._started = time.monotonic()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        wall = time.monotonic() - self._started
+        self.cpu_cores = (cpu_seconds(self.pid) - self._cpu) / wall if wall else 0.0
 
     def _run(self) -> None:
         while not self._stop.is_set():
