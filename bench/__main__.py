@@ -77,6 +77,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     run.add_argument("--connections", default="16,64", help="wrk connections per load")
     run.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (-t)")
     run.add_argument("--repeat", type=int, help="runs per query, median taken (5; quick 3)")
+    run.add_argument(
+        "--commit-interval", type=float, help="tracklog serve --commit-interval for ingest"
+    )
     run.add_argument("--no-baselines", action="store_true", help="skip ceiling and naive")
     run.add_argument("--profile", action="store_true", help="py-spy Tracklog at c>=64")
     show = sub.add_parser("markdown", help="print a results JSON file's tables as Markdown")
@@ -97,7 +100,13 @@ def run_ingest(args: argparse.Namespace, run_id: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name in names:
         print(f"ingest: {name}", flush=True)
-        rows += ingest.bench_target(name, loads, run_id, report.OUT, args.profile)
+        extra = (
+            [] if args.commit_interval is None else ["--commit-interval", str(args.commit_interval)]
+        )
+        rows += ingest.bench_target(name, loads, run_id, report.OUT, args.profile, extra)
+        for row in rows:
+            if row["target"].startswith("tracklog"):
+                row.setdefault("commit_interval", args.commit_interval)
     ceilings = {r["load"]: r for r in rows if r["target"] == "ceiling"}
     for row in rows:
         top = ceilings.get(row["load"])

@@ -52,9 +52,9 @@ def _duckdb_counts(path: Path, table: str = "events") -> dict[str, int]:
 
 
 @contextmanager
-def tracklog_duckdb(home: Path) -> Iterator[Target]:
+def tracklog_duckdb(home: Path, args: list[str]) -> Iterator[Target]:
     """`tracklog serve` on a fresh DuckDB file (durable acknowledgement, as always)."""
-    server = ServerProcess(home / "tracklog-data").start()
+    server = ServerProcess(home / "tracklog-data", extra_args=args).start()
     _wait_key(server)
     target = Target("tracklog", server.url, _pid(server), server.write_key)
     try:
@@ -65,13 +65,14 @@ def tracklog_duckdb(home: Path) -> Iterator[Target]:
 
 
 @contextmanager
-def tracklog_clickhouse(home: Path) -> Iterator[Target]:
+def tracklog_clickhouse(home: Path, args: list[str]) -> Iterator[Target]:
     """`tracklog serve` over a throwaway clickhouse-server."""
     from tests.clickhouse_server import ClickHouseServer
 
     ch = ClickHouseServer(home / "clickhouse").start()
     try:
-        server = ServerProcess(home / "tracklog-data", store=ch.url("bench")).start()
+        url = ch.url("bench")
+        server = ServerProcess(home / "tracklog-data", store=url, extra_args=args).start()
         _wait_key(server)
         target = Target("tracklog-clickhouse", server.url, _pid(server), server.write_key)
         try:
@@ -97,7 +98,7 @@ def tracklog_clickhouse(home: Path) -> Iterator[Target]:
 
 
 @contextmanager
-def ceiling(home: Path) -> Iterator[Target]:
+def ceiling(home: Path, args: list[str]) -> Iterator[Target]:
     """The bare handler on the same stack (bench/ceiling.py); stores nothing."""
     server = Module("bench.ceiling", free_port(), log=home / "ceiling.log").start()
     try:
@@ -107,7 +108,7 @@ def ceiling(home: Path) -> Iterator[Target]:
 
 
 @contextmanager
-def naive(home: Path) -> Iterator[Target]:
+def naive(home: Path, args: list[str]) -> Iterator[Target]:
     """FastAPI + pydantic, one INSERT per event (bench/naive.py)."""
     db = home / "naive.duckdb"
     server = Module("bench.naive", free_port(), ["--db", str(db)], log=home / "naive.log").start()
@@ -141,14 +142,22 @@ TARGETS = {
 
 
 def bench_target(
-    name: str, loads: list[Load], run_id: str, out: Path, profile: bool = False
+    name: str,
+    loads: list[Load],
+    run_id: str,
+    out: Path,
+    profile: bool = False,
+    server_args: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run every load against one freshly started target; one result row per load."""
+    """Run every load against one freshly started target; one result row per load.
+
+    `server_args` go to `tracklog serve` (e.g. --commit-interval); baselines ignore them.
+    """
     home = Path(tempfile.mkdtemp(prefix=f"tracklog-bench-{name}-"))
     rows: list[dict[str, Any]] = []
     nonces: list[str] = []
     try:
-        with TARGETS[name](home) as target:
+        with TARGETS[name](home, server_args or []) as target:
             warm = Load(loads[0].batch, loads[0].connections, loads[0].threads, 1)
             loadgen.run(target.url, warm, f"{run_id}warm", target.key)
             for number, load in enumerate(loads):
