@@ -20,7 +20,8 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
--- Each event is ~400 bytes (the body of a batch of 100: ~40 KB), split around its message id: a request only joins strings.
+-- Each event is ~400 bytes (a batch of 100: a ~40 KB body), kept as the text before and
+-- after its message id, so a request only joins strings.
 local before, after = {}, {}
 
 function init(args)
