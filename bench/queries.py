@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import msgspec
 
-from bench import generate
+from bench import generate, report
 from bench.procs import MemoryWatch, memory_kb
 from tests.support import ServerProcess
 from tracklog import admin
@@ -50,15 +50,23 @@ class RecordingStore:
         self.events_table = store.events_table
         self.placeholder = store.placeholder
         self.sql_seconds = 0.0
-        self.statements: list[str] = []
+        self.statements: list[tuple[float, str, dict[str, Any]]] = []
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run and time one statement."""
         started = time.perf_counter()
         rows: list[tuple[Any, ...]] = self._store.query(sql, params)
-        self.sql_seconds += time.perf_counter() - started
-        self.statements.append(sql)
+        seconds = time.perf_counter() - started
+        self.sql_seconds += seconds
+        self.statements.append((seconds, sql, params))
         return rows
+
+    def explain_slowest(self) -> str:
+        """DuckDB's EXPLAIN ANALYZE of the slowest statement: where a slow report's time goes."""
+        seconds, sql, params = max(self.statements, key=lambda s: s[0])
+        rows = self._store.query("EXPLAIN ANALYZE " + sql, params)
+        plan = "\n".join(str(r[-1]) for r in rows)
+        return f"-- {seconds * 1000:.0f} ms\n{sql}\n-- params {params}\n\n{plan}\n"
 
 
 Report = Callable[[Any, Scope], Any]
@@ -174,7 +182,9 @@ def _plain(value: Any) -> Any:
     return msgspec.json.decode(msgspec.json.encode(value))
 
 
-def measure(store: Any, client: httpx.Client, scope: Scope, repeat: int) -> list[dict[str, Any]]:
+def measure(
+    store: Any, client: httpx.Client, scope: Scope, repeat: int, explain: Path | None = None
+) -> list[dict[str, Any]]:
     """Each case in-process and through the API, alternately, so both see the same load.
 
     The machine may be shared: runs of the two sides interleave (one warm-up each, then
@@ -224,6 +234,11 @@ def measure(store: Any, client: httpx.Client, scope: Scope, repeat: int) -> list
             )
         if case.overview:
             row["overview_within_1s"] = api_ms <= OVERVIEW_LIMIT_S * 1000
+            if explain and api_ms > OVERVIEW_LIMIT_S * 1000 and store.dialect == "duckdb":
+                explain.mkdir(exist_ok=True)
+                path = explain / f"explain-{case.name}.txt"
+                path.write_text(recorder.explain_slowest())
+                row["explain"] = path.name
         rows.append(row)
         print(
             f"  {case.name:<22} API {api_ms:>9,.1f} ms  SQL {row.get('direct_sql_ms')} ms",
@@ -354,7 +369,7 @@ def _against(
         httpx.Client(base_url=server.url, headers=headers, timeout=600) as client,
         MemoryWatch(pid) as watch,
     ):
-        rows = measure(store, client, scope, repeat)
+        rows = measure(store, client, scope, repeat, report.OUT)
     memory["rss_peak_during_queries_mb"] = _mb(watch.peak_rss_kb)
     memory["rss_after_queries_mb"] = _mb(memory_kb(pid).get("VmRSS", 0))
     # The first write of a DuckDB server builds the Bloom filter of every stored id.
