@@ -1,7 +1,7 @@
 """The benchmark suite's one command.
 
     python -m bench run                      # ingest (DuckDB) + queries on 10M events
-    python -m bench run --quick              # seconds: short loads, 1M -> 20k events
+    python -m bench run --quick              # 2 s loads and 1M events: a few minutes
     python -m bench run --store clickhouse   # both benchmarks against ClickHouse
     python -m bench run --only ingest --profile
 
