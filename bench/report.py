@@ -57,7 +57,10 @@ def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
 def markdown(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
     """The same table in Markdown, for bench/RESULTS.md."""
     lines = ["| " + " | ".join(h for _, h in columns) + " |"]
-    lines.append("|" + "|".join("---:" for _ in columns) + "|")
+    first = rows[0] if rows else {}
+    lines.append(
+        "|" + "|".join("---" if isinstance(first.get(k), str) else "---:" for k, _ in columns) + "|"
+    )
     for r in rows:
         lines.append("| " + " | ".join(_cell(r.get(k)) for k, _ in columns) + " |")
     return "\n".join(lines)
