@@ -8,6 +8,7 @@ disk). Reads use their own cursors, which see committed data without blocking th
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import uuid
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from tracklog.store.base import (
     Suppression,
     Workspace,
 )
+
+log = logging.getLogger("tracklog.store")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -176,6 +179,8 @@ class DuckDBStore:
             raise StoreLocked(str(exc)) from None
         self._local = threading.local()
         self._seen: SeenIds | None = None
+        # While a filter is being built: the ids committed meanwhile (see _seen_filter).
+        self._building: list[bytes] | None = None
         self._write_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -204,8 +209,9 @@ class DuckDBStore:
                 duplicates: set[uuid.UUID] = set()
                 fresh: Sequence[Event] = events
                 if events:
-                    seen = self._seen_ids()
-                    maybe = [k for k in (e.id.bytes for e in events) if k in seen]
+                    keys = [e.id.bytes for e in events]
+                    seen = self._seen_filter()
+                    maybe = keys if seen is None else [k for k in keys if k in seen]
                     if maybe:
                         cur.register("maybe_ids", pa.table({"id": pa.array(maybe, pa.uuid())}))
                         rows = cur.execute(
@@ -228,13 +234,33 @@ class DuckDBStore:
                     cur.execute("ROLLBACK")
                 raise StoreUnavailable(f"DuckDB write failed: {exc}") from exc
             if fresh:
-                self._seen_ids().add_all([e.id.bytes for e in fresh])
+                stored = [e.id.bytes for e in fresh]
+                if self._seen is not None:
+                    self._seen.add_all(stored)
+                if self._building is not None:
+                    self._building.extend(stored)
             return duplicates
 
-    def _seen_ids(self) -> SeenIds:
-        """The Bloom filter of stored ids, (re)built from the table when missing or full."""
-        if self._seen is None or self._seen.full:
-            cur = self._cursor()
+    def _seen_filter(self) -> SeenIds | None:
+        """The Bloom filter of stored ids; None until the first one is built (under the lock).
+
+        Building reads every stored id, which takes seconds on millions of events, so it runs
+        on its own thread and the write path never waits for it: without a filter every id is
+        looked up in the table (~65 ms a group at 10M events), and a full filter keeps
+        answering (with more false positives, which only cost a lookup) until its larger
+        successor is ready.
+        """
+        seen = self._seen
+        if (seen is None or seen.full) and self._building is None:
+            self._building = []  # ids committed from now on, added to the new filter
+            threading.Thread(
+                target=self._build_filter, name="tracklog-seen-ids", daemon=True
+            ).start()
+        return seen
+
+    def _build_filter(self) -> None:
+        cur = self._con.cursor()
+        try:
             count = cur.execute("SELECT count(*) FROM events").fetchall()[0][0]
             seen = SeenIds(capacity=4 * count)
             # Lossless Arrow export gives the ids as 16 raw bytes, the form the filter keys on.
@@ -242,8 +268,18 @@ class DuckDBStore:
             reader = cur.sql("SELECT id FROM events").to_arrow_reader(batch_size=1_000_000)
             for batch in reader:
                 seen.add_all(batch.column(0).storage.to_pylist())
+        except duckdb.Error as exc:  # closed meanwhile, or out of memory: try again later
+            log.warning("building the filter of stored ids failed: %s", exc)
+            with self._write_lock:
+                self._building = None
+            return
+        finally:
+            cur.close()
+        with self._write_lock:
+            # Ids committed after the scan began; some may be in it too, which is harmless.
+            seen.add_all(self._building or [])
             self._seen = seen
-        return self._seen
+            self._building = None
 
     # -- read path ------------------------------------------------------------------------------
     def placeholder(self, name: str) -> str:
