@@ -52,6 +52,31 @@ def test_daily_trends_match_counts_per_event(loaded: Tenant, history: fx.History
         assert s["total"] == sum(expected[s["name"]].values())
 
 
+def test_daily_unique_users_by_event_and_by_property(loaded: Tenant, history: fx.History) -> None:
+    """People per day (DuckDB counts them from day masks), per event and per plan with
+    "other": each day's set of people computed here from the raw events."""
+    data = get(loaded, "/api/analytics/trends", interval="day", measure="users")
+    by_event: dict[str, dict[dt.date, set[str]]] = {}
+    for name, t, person, _g, _p in history.tracks:
+        by_event.setdefault(name, {}).setdefault(t.date(), set()).add(person)
+    assert {s["name"] for s in data["series"]} == set(by_event)
+    for s in data["series"]:
+        got = {dt.date.fromisoformat(p["t"][:10]): p["value"] for p in s["points"] if p["value"]}
+        assert got == {d: len(people) for d, people in by_event[s["name"]].items()}, s["name"]
+    data = get(
+        loaded, "/api/analytics/trends", interval="day", measure="users", breakdown="plan", limit=2
+    )
+    names = [s["name"] for s in data["series"]]
+    assert names[-1] == "other" and len(names) == 3
+    by_plan: dict[str, dict[dt.date, set[str]]] = {}
+    for _n, t, person, _g, props in history.tracks:
+        series = props["plan"] if props["plan"] in names else "other"
+        by_plan.setdefault(series, {}).setdefault(t.date(), set()).add(person)
+    for s in data["series"]:
+        got = {dt.date.fromisoformat(p["t"][:10]): p["value"] for p in s["points"] if p["value"]}
+        assert got == {d: len(people) for d, people in by_plan[s["name"]].items()}, s["name"]
+
+
 def test_weekly_unique_users_of_one_event(loaded: Tenant, history: fx.History) -> None:
     data = get(loaded, "/api/analytics/trends", interval="week", event="signed_in", measure="users")
     weeks: dict[dt.date, set[str]] = {}

@@ -12,12 +12,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tracklog.analytics.scope import Query, Scope, day_date, day_number, events_source, new_query
+from tracklog.analytics.scope import (
+    MASK_DAYS,
+    Query,
+    Scope,
+    day_date,
+    day_number,
+    events_source,
+    new_query,
+)
 from tracklog.analytics.trends import ACTIVITY
 
 WINDOWS = (1, 7, 30)
-# Days a subject's activity mask holds: one bit per day in an unsigned 64-bit integer.
-MASK_DAYS = 64
 
 
 def active(store: Any, scope: Scope, of: str = "users", event: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from typing import Any
 from tracklog.analytics.dialect import Dialect, dialect_for
 
 DAY = 86_400
+# Days one activity mask holds: a bit per day in an unsigned 64-bit integer (DuckDB reports
+# count distinct people per day from one mask per person instead of DISTINCT per day).
+MASK_DAYS = 64
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracklog.analytics.filters import Filter, in_list
-from tracklog.analytics.scope import Query, Scope, events_source, new_query
+from tracklog.analytics.scope import MASK_DAYS, Query, Scope, day_number, events_source, new_query
 from tracklog.analytics.timeline import Interval, bucket_sql, buckets
 
 ACTIVITY = "type NOT IN ('identify', 'group', 'alias')"
@@ -61,12 +62,20 @@ def trends(store: Any, scope: Scope, req: TrendRequest) -> dict[str, Any]:
     series_key = (
         f"CASE WHEN {in_list(q, 'k', names)} THEN k ELSE {q.param(OTHER)} END" if has_other else "k"
     )
-    rows = q.run(
-        store,
-        f"SELECT s, b, {measure} FROM (SELECT {series_key} AS s, b, person FROM "
-        f"(SELECT {key} AS k, {bucket_sql(q.dialect, req.interval)} AS b, person "
-        f"FROM {source})) GROUP BY s, b",
-    )
+    first = day_number(scope.start)
+    last = day_number(scope.end - dt.timedelta(microseconds=1))
+    daily_users = req.measure == "users" and req.interval == "day"
+    if daily_users and q.dialect.name == "duckdb" and last - first < MASK_DAYS:
+        rows = _daily_users(
+            store, q, f"(SELECT {key} AS k, day, person FROM {source})", series_key, first, last
+        )
+    else:
+        rows = q.run(
+            store,
+            f"SELECT s, b, {measure} FROM (SELECT {series_key} AS s, b, person FROM "
+            f"(SELECT {key} AS k, {bucket_sql(q.dialect, req.interval)} AS b, person "
+            f"FROM {source})) GROUP BY s, b",
+        )
     points: dict[str, dict[int, int]] = {}
     for s, b, v in rows:
         points.setdefault(str(s), {})[int(b)] = int(v)
@@ -77,6 +86,25 @@ def trends(store: Any, scope: Scope, req: TrendRequest) -> dict[str, Any]:
         else:
             totals[OTHER] = sum(points.get(OTHER, {}).values())
     return _result(scope, req, names, points, totals)
+
+
+def _daily_users(
+    store: Any, q: Query, keyed: str, series_key: str, first: int, last: int
+) -> list[tuple[Any, int, int]]:
+    """(series, day, people) rows from one mask of active days per series and person.
+
+    One GROUP BY (series, person) and a bit count per day: several times faster on DuckDB
+    than a DISTINCT per (series, day), and exact.
+    """
+    days = range(first, last + 1)
+    counts = ", ".join(f"count_if((mask >> {n - first}) & 1 = 1)" for n in days)
+    rows = q.run(
+        store,
+        f"SELECT s, {counts} FROM (SELECT s, person, bit_or(1::UBIGINT << "
+        f"(day - {first})::UBIGINT) AS mask FROM (SELECT {series_key} AS s, day, person "
+        f"FROM {keyed}) GROUP BY s, person) GROUP BY s",
+    )
+    return [(row[0], n, int(v)) for row in rows for n, v in zip(days, row[1:], strict=True) if v]
 
 
 def _other_users(store: Any, scope: Scope, req: TrendRequest, names: list[str]) -> int:
