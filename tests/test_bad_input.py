@@ -384,3 +384,43 @@ def test_slow_bodies_time_out_and_the_server_keeps_answering(impatient: ServerPr
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert b"body_timeout" in answer
     healthy(impatient)
+
+
+# Query ranges at the calendar's ends (ClickHouse's DateTime holds only 1970-2105).
+
+# Each path with the text that shows the event is in its answer (None: not checked).
+RANGE_PATHS = {
+    "/api/events": "u-range",
+    "/api/analytics/trends?interval=month": "signed_in",
+    "/api/analytics/top-events": "signed_in",
+    "/api/analytics/retention?period=month&periods=60": None,
+    "/api/analytics/funnel?steps=signed_in,signed_out": None,
+    "/api/accounts": "g-range",
+    "/api/accounts/g-range": "g-range",  # 404 when the range holds none of its events
+    "/api/users": "u-range",
+    "/api/users/u-range": None,  # a summary of all time
+    "/api/users/u-range/events": "u-range",
+}
+
+
+@pytest.mark.parametrize("path", sorted(RANGE_PATHS))
+def test_time_ranges_at_the_calendars_ends(hostile: Tenant, path: str) -> None:
+    event = {"event_name": "signed_in", "user_id": "u-range", "context": {"group_id": "g-range"}}
+    assert hostile.post("/api/track", [event]).status_code == 200
+    route, _, query = path.partition("?")
+    needle = RANGE_PATHS[path]
+    for start, end, holds in (
+        ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", True),
+        ("1900-01-01T00:00:00Z", "2200-01-01T00:00:00Z", True),
+        ("0001-01-01T00:00:00Z", "1969-12-31T00:00:00Z", False),
+        ("2106-03-01T00:00:00Z", "9999-12-31T00:00:00Z", False),
+    ):
+        r = hostile.get(route, **dict(httpx.QueryParams(query)), **{"from": start, "to": end})
+        healthy(hostile.server)
+        if r.status_code == 400:  # a range too long for the interval is a clear refusal
+            assert r.json()["error"]["field"] == "interval", r.text
+            continue
+        assert r.status_code in (200, 404), r.text
+        if needle is not None:
+            found = r.status_code == 200 and needle in r.text
+            assert found is holds, (start, end, r.text[:300])

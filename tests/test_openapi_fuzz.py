@@ -1,0 +1,152 @@
+"""Schema-driven fuzzing: schemathesis generates requests for every operation in /openapi.json.
+
+Against a real server, with the write key on write operations and the read key on read ones:
+no 5xx; every status code, content type, header and body the document declares is the one
+sent; a 405 names what is allowed; an operation that declares a key refuses a request without
+one or with a wrong one; and the same request with the workspace's other key is refused
+(401/403) in the declared shape.
+
+On DuckDB every phase runs (the schema's examples, coverage of each parameter's boundaries,
+then random fuzzing); on ClickHouse, whose group commit makes each write slower, random
+fuzzing alone, which is where its own limits show (DateTime holds only 1970-2105).
+TRACKLOG_FUZZ_EXAMPLES raises the number of random examples per operation (default 6).
+
+Not checked: that every schema-valid request is accepted and every schema-violating one is
+refused. Ingest is lenient on purpose (integer ids, Vero's loose identities) and some rules
+span fields (`from` before `to`, a user or an anonymous id), which OpenAPI cannot state.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
+
+from tests.support import ServerProcess, Tenant, new_tenant
+from tracklog.app import create_app  # noqa: F401  (importing the app registers every path)
+from tracklog.openapi import document
+
+# The document the server serves, built by the same function (test_served_document_is_this).
+DOCUMENT = document([])
+EXAMPLES = int(os.environ.get("TRACKLOG_FUZZ_EXAMPLES", "6"))
+
+
+def load_schema(coverage: bool) -> Any:
+    """The document as schemathesis sees it, with or without the coverage phase."""
+    # /api/live is a stream that never ends, so no response to it completes;
+    # tests/test_live.py and tests/test_security.py cover it.
+    loaded = schemathesis.openapi.from_dict(DOCUMENT).exclude(path="/api/live")
+    loaded.config.phases.coverage.enabled = coverage
+    return loaded
+
+
+schema = load_schema(coverage=True)
+fuzz_only = load_schema(coverage=False)
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    unsupported_method,
+    ignored_auth,
+]
+AUTH_CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+WRITES = ("POST", "PUT", "DELETE")
+KEYS: dict[str, str] = {}  # the fuzzed workspace's keys, set by the `fuzzed` fixture
+
+
+@schema.auth(refresh_interval=None)
+@fuzz_only.auth(refresh_interval=None)
+class TenantKeys:
+    """The workspace's write key on write operations, its read key on the others."""
+
+    def get(self, case: Any, ctx: Any) -> str:
+        # Explicit examples are built at collection, before any server: a stand-in then.
+        return KEYS.get("write" if case.method.upper() in WRITES else "read", "unset")
+
+    def set(self, case: Any, key: str, ctx: Any) -> None:
+        with_key(case, key)
+
+
+@pytest.fixture
+def fuzzed(server: ServerProcess) -> Tenant:
+    tenant = FUZZED.get(server.url) or new_tenant(server, "schemathesis")
+    FUZZED[server.url] = tenant
+    KEYS.update(write=tenant.write_key, read=tenant.read_key)
+    return tenant
+
+
+FUZZED: dict[str, Tenant] = {}
+
+
+def test_served_document_is_this(fuzzed: Tenant) -> None:
+    served = httpx.get(fuzzed.server.url + "/openapi.json").json()
+    assert served == DOCUMENT
+
+
+def with_key(case: Any, key: str) -> None:
+    """Put `key` where the operation's declared scheme carries it, replacing a generated one."""
+    headers = dict(case.headers or {})
+    for name in ("x-api-key", "authorization", "Authorization"):
+        headers.pop(name, None)
+    headers["Authorization"] = f"Bearer {key}"
+    case.headers = headers
+    if case.query and "auth_token" in case.query:
+        case.query = {**case.query, "auth_token": key}
+    if isinstance(case.body, dict):
+        # A key in the body is not a declared scheme (OpenAPI has none for it): leave it out,
+        # so taking the declared one away leaves the request without a key.
+        case.body = {k: v for k, v in case.body.items() if k not in ("auth_token", "writeKey")}
+
+
+def exercise(case: Any, tenant: Tenant) -> None:
+    """Send `case` with the other key (refused), then with the right one, and check both."""
+    declared = case.method.upper() == case.operation.method.upper()  # not a TRACE probe
+    if declared and case.operation.definition.raw.get("security"):
+        writes = case.method.upper() in WRITES
+        with_key(case, tenant.read_key if writes else tenant.write_key)
+        response = case.call(base_url=tenant.server.url)
+        assert response.status_code in (401, 403), (case.path, response.text)
+        case.validate_response(response, checks=AUTH_CHECKS)
+        with_key(case, tenant.write_key if writes else tenant.read_key)
+    case.call_and_validate(base_url=tenant.server.url, checks=CHECKS)
+
+
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+@schema.parametrize()
+@SETTINGS
+def test_every_operation(case: Any, fuzzed: Tenant, request: pytest.FixtureRequest) -> None:
+    if "clickhouse" in request.node.name:
+        pytest.skip("the coverage phase runs on DuckDB; ClickHouse gets test_fuzzing_only")
+    exercise(case, fuzzed)
+
+
+@fuzz_only.parametrize()
+@SETTINGS
+def test_fuzzing_only(case: Any, fuzzed: Tenant, request: pytest.FixtureRequest) -> None:
+    if "duckdb" in request.node.name:
+        pytest.skip("test_every_operation fuzzes DuckDB, among its other phases")
+    exercise(case, fuzzed)
