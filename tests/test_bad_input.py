@@ -2,15 +2,13 @@
 
 Invalid UTF-8, 10k-deep nesting, numbers past any float or 64-bit integer, NaN and Infinity,
 duplicate keys, timestamps outside the calendar, 10 MB bodies, gzip bombs, wrong content types,
-empty and slow bodies: each gets a clear answer (a code, the field where there is one, a
-sentence), never a 5xx, and the server answers /healthz after every one.
+empty bodies, query ranges at the calendar's ends: each gets a clear answer (a code, the
+field where there is one, a sentence), never a 5xx, and the server answers /healthz after
+every one. (Slow bodies: tests/test_overload.py.)
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -299,91 +297,6 @@ def test_content_types_and_encodings(hostile: Tenant, fmt: str) -> None:
     truncated = zlib.compress(body(fmt), wbits=zlib.MAX_WBITS | 16)[:-12]
     r = send(hostile, fmt, truncated, **{"content-encoding": "gzip"})
     assert (r.status_code, outcome(r)[0]) == (400, "invalid_encoding"), r.text
-
-
-# Slow bodies: a timeout, not a stuck worker.
-
-
-@pytest.fixture(scope="module")
-def impatient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server that gives a request body one second to arrive."""
-    data = Path(tmp_path_factory.mktemp("impatient")) / "data"
-    server = ServerProcess(data, extra_args=["--body-timeout", "1"]).start()
-    yield server
-    server.stop()
-
-
-def trickle(server: ServerProcess, path: str, key: str, stop: threading.Event) -> bytes:
-    """Send a request whose body comes a byte every 0.2 s until `stop`; return the answer."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
-        s.sendall(
-            f"POST {path} HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\n"
-            "Content-Type: application/json\r\nContent-Length: 100000\r\n"
-            "Connection: close\r\n\r\n".encode()
-        )
-        s.settimeout(0.2)
-        answer = b""
-        while not stop.is_set():
-            try:
-                s.send(b" ")
-            except OSError:
-                break
-            try:
-                data = s.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            if not data:
-                break
-            answer += data
-            if b"\r\n\r\n" in answer:
-                break
-        s.settimeout(5)
-        try:
-            while chunk := s.recv(65536):
-                answer += chunk
-        except OSError:
-            pass
-        return answer
-
-
-def test_slow_bodies_time_out_and_the_server_keeps_answering(impatient: ServerProcess) -> None:
-    stop = threading.Event()
-    answers: list[bytes] = []
-    key = impatient.write_key
-
-    def client(fmt: str) -> None:
-        answers.append(trickle(impatient, PATHS[fmt], key, stop))
-
-    threads = [threading.Thread(target=client, args=(FORMATS[i % 3],)) for i in range(21)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    try:
-        # While slow clients hold their connections, others are served at once.
-        time.sleep(0.3)
-        for fmt in FORMATS:
-            t0 = time.monotonic()
-            healthy(impatient)
-            r = httpx.post(
-                impatient.url + PATHS[fmt],
-                content=body(fmt),
-                headers={"x-api-key": key, "content-type": "application/json"},
-                timeout=5,
-            )
-            assert outcome(r)[0] in ("accepted", "duplicate"), r.text
-            assert time.monotonic() - t0 < 2
-    finally:
-        for t in threads:
-            t.join(timeout=15)
-        stop.set()
-    assert len(answers) == len(threads)
-    assert time.monotonic() - started < 5
-    for answer in answers:
-        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
-        assert b"body_timeout" in answer
-    healthy(impatient)
 
 
 # Query ranges at the calendar's ends (ClickHouse's DateTime holds only 1970-2105).

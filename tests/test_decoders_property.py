@@ -11,6 +11,7 @@ and timestamps in any offset parse to the instant Python's datetime gives.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -38,8 +39,14 @@ from tracklog.wire.common import BodyError, Item
 NOW = dt.datetime(2026, 11, 23, 12, 0, 0)
 WS = "ws"
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-# Pure functions, no server: a few hundred examples each stay within a few seconds.
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Pure functions, no server: 150 examples each take a few seconds; TRACKLOG_TORTURE=long
+# runs 5,000.
+LONG = os.environ.get("TRACKLOG_TORTURE") == "long"
+PROPERTY = settings(
+    max_examples=5000 if LONG else 150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 Decoder = Callable[[bytes], list[Item]]
 DECODERS: dict[str, tuple[Decoder, str]] = {

@@ -9,7 +9,7 @@ one or with a wrong one; and the same request with the workspace's other key is 
 On DuckDB every phase runs (the schema's examples, coverage of each parameter's boundaries,
 then random fuzzing); on ClickHouse, whose group commit makes each write slower, random
 fuzzing alone, which is where its own limits show (DateTime holds only 1970-2105).
-TRACKLOG_FUZZ_EXAMPLES raises the number of random examples per operation (default 6).
+Random examples per operation: 6, or 100 with TRACKLOG_TORTURE=long, or TRACKLOG_FUZZ_EXAMPLES.
 
 Not checked: that every schema-valid request is accepted and every schema-violating one is
 refused. Ingest is lenient on purpose (integer ids, Vero's loose identities) and some rules
@@ -41,7 +41,8 @@ from tracklog.openapi import document
 
 # The document the server serves, built by the same function (test_served_document_is_this).
 DOCUMENT = document([])
-EXAMPLES = int(os.environ.get("TRACKLOG_FUZZ_EXAMPLES", "6"))
+LONG = os.environ.get("TRACKLOG_TORTURE") == "long"
+EXAMPLES = int(os.environ.get("TRACKLOG_FUZZ_EXAMPLES", "100" if LONG else "6"))
 
 
 def load_schema(coverage: bool) -> Any:
