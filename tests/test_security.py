@@ -420,8 +420,14 @@ def test_no_plaintext_key_in_the_store(
 
 @pytest.mark.duckdb_only
 def test_no_plaintext_key_in_json_logs(tmp_path: Path) -> None:
-    """A server logging JSON, shown keys valid and not: no key in any line."""
-    server = ServerProcess(tmp_path / "data", extra_args=["--log-format", "json"]).start()
+    """A server logging JSON at DEBUG, shown keys valid and not in every channel: no key.
+
+    (tests/test_operations.py checks the JSON log's shape with header keys; this one adds
+    the wire formats' own channels and near misses.)
+    """
+    server = ServerProcess(
+        tmp_path / "data", extra_args=["--log-format", "json"], env={"TRACKLOG_LOG_LEVEL": "DEBUG"}
+    ).start()
     try:
         t = new_tenant(server, "logged")
         keys = use_keys_everywhere(server, t)
