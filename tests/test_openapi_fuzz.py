@@ -85,7 +85,7 @@ class TenantKeys:
 
     def get(self, case: Any, ctx: Any) -> str:
         # Explicit examples are built at collection, before any server: a stand-in then.
-        return KEYS.get("write" if case.method.upper() in WRITES else "read", "unset")
+        return KEYS.get(scope_of(case), "unset")
 
     def set(self, case: Any, key: str, ctx: Any) -> None:
         with_key(case, key)
@@ -93,13 +93,23 @@ class TenantKeys:
 
 @pytest.fixture
 def fuzzed(server: ServerProcess) -> Tenant:
-    tenant = FUZZED.get(server.url) or new_tenant(server, "schemathesis")
-    FUZZED[server.url] = tenant
-    KEYS.update(write=tenant.write_key, read=tenant.read_key)
+    if server.url not in FUZZED:
+        tenant = new_tenant(server, "schemathesis")
+        admin = server.admin("keys.create", workspace=tenant.name, scope="admin")["key"]
+        FUZZED[server.url] = (tenant, admin)
+    tenant, admin = FUZZED[server.url]
+    KEYS.update(write=tenant.write_key, read=tenant.read_key, admin=admin)
     return tenant
 
 
-FUZZED: dict[str, Tenant] = {}
+def scope_of(case: Any) -> str:
+    """The key an operation needs: admin where its summary says so, else by its method."""
+    if "admin key" in case.operation.definition.raw.get("summary", ""):
+        return "admin"
+    return "write" if case.method.upper() in WRITES else "read"
+
+
+FUZZED: dict[str, tuple[Tenant, str]] = {}  # per server: the workspace and its admin key
 
 
 def test_served_document_is_this(fuzzed: Tenant) -> None:
@@ -126,15 +136,15 @@ def exercise(case: Any, tenant: Tenant) -> None:
     """Send `case` with the other key (refused), then with the right one, and check both."""
     declared = case.method.upper() == case.operation.method.upper()  # not a TRACE probe
     if declared and case.operation.definition.raw.get("security"):
-        writes = case.method.upper() in WRITES
-        with_key(case, tenant.read_key if writes else tenant.write_key)
+        scope = scope_of(case)
+        with_key(case, KEYS["read" if scope == "write" else "write"])
         response = case.call(base_url=tenant.server.url)
         # (or 400 from the HTTP parser, before any key is read, for a generated header such
         # as an empty Content-Length)
         refused = response.status_code in (401, 403) or response.text == MALFORMED
         assert refused, (case.path, response.status_code, response.text)
         case.validate_response(response, checks=AUTH_CHECKS)
-        with_key(case, tenant.write_key if writes else tenant.read_key)
+        with_key(case, KEYS[scope])
     case.call_and_validate(base_url=tenant.server.url, checks=CHECKS)
 
 
