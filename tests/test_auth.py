@@ -1,4 +1,7 @@
-"""Keys: scopes, workspaces, revocation, and never stored in plaintext."""
+"""Keys: missing and unknown keys, headers, workspaces, revocation.
+
+Every route against every wrong key, and keys at rest and in logs: tests/test_security.py.
+"""
 
 from __future__ import annotations
 
@@ -25,15 +28,6 @@ def test_x_api_key_header_works(tenant: Tenant) -> None:
     assert r.status_code == 200
 
 
-def test_write_keys_cannot_read_and_read_keys_cannot_write(tenant: Tenant) -> None:
-    r = tenant.post("/api/track", EVENT, key=tenant.read_key)
-    assert (r.status_code, r.json()["error"]["code"]) == (403, "wrong_scope")
-    for path in ("/api/events", "/api/quarantine", "/api/users/u1"):
-        r = tenant.get(path, key=tenant.write_key)
-        assert r.status_code == 403, path
-    assert tenant.events() == []
-
-
 def test_workspaces_are_isolated(server: ServerProcess, tenant: Tenant) -> None:
     other = new_tenant(server, tenant.name + "-other")
     assert tenant.post("/api/track", EVENT).status_code == 200
@@ -56,17 +50,3 @@ def test_revoked_key_stops_working(server: ServerProcess, tenant: Tenant) -> Non
     assert tenant.post("/api/track", EVENT).status_code == 200
     server.admin("keys.revoke", key_id=key_id)
     assert tenant.post("/api/track", EVENT).status_code == 401
-
-
-def test_no_plaintext_key_in_data_dir_or_logs(server: ServerProcess, tenant: Tenant) -> None:
-    tenant.post("/api/track", EVENT)
-    tenant.get("/api/events")
-    server.admin("keys.list")
-    keys = [tenant.write_key.encode(), tenant.read_key.encode()]
-    files = [p for p in server.data_dir.rglob("*") if p.is_file()]
-    files += list(server.data_dir.parent.glob("server-*.log"))
-    assert files
-    for path in files:
-        data = path.read_bytes()
-        for key in keys:
-            assert key not in data, f"plaintext key in {path}"

@@ -10,61 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.strategies import JSON, SEGMENT_BATCH, SEGMENT_MESSAGE, VERO_EVENT, VERO_USER
 from tests.support import ServerProcess, Tenant, new_tenant
-
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
-JSON = st.recursive(
-    SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
-    max_leaves=12,
-)
-IDS = st.none() | st.text(max_size=300) | st.integers() | JSON
-TIMES = st.none() | st.sampled_from(["2024-10-20T15:51:35Z", "20-11-23T22:28:55Z", ""]) | JSON
-
-VERO_EVENT = st.fixed_dictionaries(
-    {},
-    optional={
-        "identity": st.none()
-        | st.fixed_dictionaries({}, optional={"id": IDS, "email": IDS})
-        | JSON,
-        "event_name": IDS,
-        "data": JSON,
-        "extras": st.none() | st.fixed_dictionaries({}, optional={"created_at": TIMES}) | JSON,
-        "development_mode": JSON,
-    },
-)
-VERO_USER = st.fixed_dictionaries(
-    {}, optional={"id": IDS, "email": IDS, "data": JSON, "changes": JSON, "new_id": IDS}
-)
-SEGMENT_MESSAGE = st.fixed_dictionaries(
-    {},
-    optional={
-        "type": st.sampled_from(["track", "identify", "group", "page", "alias", "x"]) | JSON,
-        "userId": IDS,
-        "anonymousId": IDS,
-        "event": IDS,
-        "name": IDS,
-        "category": JSON,
-        "properties": JSON,
-        "traits": JSON,
-        "groupId": IDS,
-        "previousId": IDS,
-        "context": JSON,
-        "integrations": JSON,
-        "timestamp": TIMES,
-        "sentAt": TIMES,
-        "messageId": IDS,
-    },
-)
-SEGMENT_BATCH = st.fixed_dictionaries(
-    {},
-    optional={
-        "batch": st.lists(SEGMENT_MESSAGE | JSON, max_size=4) | JSON,
-        "context": JSON,
-        "integrations": JSON,
-        "sentAt": TIMES,
-    },
-)
 
 
 @pytest.fixture(scope="module")

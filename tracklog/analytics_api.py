@@ -225,6 +225,13 @@ routes = [
 ]
 
 
+def _event_stream(operation: dict[str, Any]) -> dict[str, Any]:
+    """A read operation whose 200 is a text/event-stream, not JSON."""
+    ok = {"description": "a stream of events", "content": {"text/event-stream": {}}}
+    operation["get"]["responses"] = {**operation["get"]["responses"], "200": ok}
+    return operation
+
+
 _S, _I = {"type": "string"}, {"type": "integer", "minimum": 1}
 _PATH_ID = {"in": "path", "required": True, "schema": _S}
 register(
@@ -295,10 +302,12 @@ register(
                 *RANGE_PARAMETERS,
             ],
         ),
-        "/api/live": read_operation(
-            "Server-Sent Events: `accepted` events as they are committed, `rejected` ones "
-            "with their reasons.",
-            [],
+        "/api/live": _event_stream(
+            read_operation(
+                "Server-Sent Events: `accepted` events as they are committed, `rejected` ones "
+                "with their reasons.",
+                [],
+            )
         ),
     }
 )

@@ -101,7 +101,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         404: f"There is no endpoint at {request.url.path}.",
         405: f"{request.method} is not allowed on {request.url.path}.",
     }.get(exc.status_code, str(exc.detail))
-    return error(exc.status_code, codes.get(exc.status_code, "http_error"), message)
+    # Starlette's 405 carries the `Allow` header RFC 9110 requires; keep it.
+    return error(
+        exc.status_code, codes.get(exc.status_code, "http_error"), message, **(exc.headers or {})
+    )
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

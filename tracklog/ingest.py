@@ -90,16 +90,17 @@ async def read_body(request: Request, limit: int, timeout: float = 30.0) -> byte
             "invalid_encoding", f"The body is not valid {encoding} data.", 400
         ) from None
     if len(out) > limit or inflater.unconsumed_tail:
-        raise BodyError(
-            "body_too_large", _too_large(limit) + " (measured after decompression)", 413
-        )
+        raise BodyError("body_too_large", _too_large(limit, " after decompression"), 413)
     if not inflater.eof:
         raise BodyError("invalid_encoding", f"The {encoding} body is truncated.", 400)
     return out
 
 
-def _too_large(limit: int) -> str:
-    return f"The request body is over the batch limit of {limit} bytes; send smaller batches."
+def _too_large(limit: int, measured: str = "") -> str:
+    return (
+        f"The request body is over the batch limit of {limit} bytes{measured}; "
+        "send smaller batches."
+    )
 
 
 class Ingestor:

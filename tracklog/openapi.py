@@ -229,6 +229,7 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
                 "basic": {"type": "http", "scheme": "basic"},
+                "veroToken": {"type": "apiKey", "in": "query", "name": "auth_token"},
             }
         },
     }

@@ -52,7 +52,13 @@ def parse_timestamp(value: object, field: str) -> dt.datetime:
         ) from None
     offset = parsed.utcoffset()
     if offset:
-        parsed -= offset
+        try:
+            parsed -= offset
+        except OverflowError:  # 0001-01-01T00:00+01:00 is a day before the calendar starts
+            raise TimestampError(
+                f"`{field}` is out of range in UTC: {value[:64]!r}. "
+                "Timestamps must fall between the years 1 and 9999."
+            ) from None
     # Stores keep milliseconds; one replace() both drops the zone and truncates.
     return parsed.replace(tzinfo=None, microsecond=parsed.microsecond // 1000 * 1000)
 

@@ -167,14 +167,8 @@ def _op(method: str, summary: str, fields: dict[str, Any]) -> dict[str, Any]:
         method: {
             "summary": summary,
             "tags": ["Vero"],
-            "parameters": [
-                {
-                    "name": "auth_token",
-                    "in": "query",
-                    "schema": {"type": "string"},
-                    "description": "a write key (or `auth_token` in the body)",
-                }
-            ],
+            # The write key: Vero's `auth_token` in the query (or the body), or a header.
+            "security": [{"veroToken": []}, {"bearer": []}, {"apiKey": []}],
             "requestBody": {"required": True, "content": json},
             "responses": {
                 "200": {

@@ -20,6 +20,9 @@ DAY = 86_400
 # Days one activity mask holds: a bit per day in an unsigned 64-bit integer (DuckDB reports
 # count distinct people per day from one mask per person instead of DISTINCT per day).
 MASK_DAYS = 64
+# The times ClickHouse 18.16 compares correctly: DateTime is unsigned 32-bit seconds since
+# 1970, and its toDateTime('2106-…') wraps around to 1970, so a bound stops at 2105's end.
+CLICKHOUSE_TIMES = (dt.datetime(1970, 1, 1), dt.datetime(2105, 12, 31, 23, 59, 59))
 
 
 @dataclass(frozen=True)
@@ -59,10 +62,14 @@ class Query:
 
     def time(self, t: dt.datetime, end: bool = False) -> str:
         """A time parameter, comparable with the timestamp column (`end`: an exclusive bound)."""
-        if self.dialect.name == "clickhouse" and t.microsecond:
-            # Its DateTime holds whole seconds: round a start down and an end up, so an
-            # event stored as 12:00:05 is inside a range ending at 12:00:05.400.
-            t = t.replace(microsecond=0) + (dt.timedelta(seconds=1) if end else dt.timedelta())
+        if self.dialect.name == "clickhouse":
+            if t.microsecond:
+                # Its DateTime holds whole seconds: round a start down and an end up, so an
+                # event stored as 12:00:05 is inside a range ending at 12:00:05.400.
+                t = t.replace(microsecond=0) + (dt.timedelta(seconds=1) if end else dt.timedelta())
+            # DateTime cannot hold a time outside 1970-2106 (a query with one fails); events
+            # outside it are stored at its ends, so bounds clamped the same way pick the same.
+            t = min(max(t, CLICKHOUSE_TIMES[0]), CLICKHOUSE_TIMES[1])
         return self.dialect.time_value(self.param(t))
 
     def prop_text(self, key: str, column: str = "properties") -> str:

@@ -124,6 +124,9 @@ def decode_element(raw: msgspec.Raw, shape: type[T]) -> tuple[T | None, Problem 
         return None, _validation_problem(str(exc))
     except (msgspec.DecodeError, RecursionError) as exc:
         return None, Problem("invalid_json", "", f"The event is not valid JSON: {_short(exc)}.")
+    except UnicodeDecodeError:
+        # Splitting a batch into raw elements does not check the UTF-8 inside their strings.
+        return None, Problem("invalid_json", "", "The event is not valid UTF-8 JSON.")
 
 
 def _validation_problem(text: str) -> Problem:
@@ -247,7 +250,19 @@ def build_event(
 
     if sent_at is not None and original is not None:
         # The client's clock is off by (sent_at - received_at); shift its timestamp by that.
-        effective = original + (received_at - sent_at)
+        try:
+            effective = original + (received_at - sent_at)
+        except OverflowError:
+            item.reject(
+                Problem(
+                    "invalid_timestamp",
+                    fields.sent_at_field,
+                    f"`{fields.sent_at_field}` is so far from the time received that correcting "
+                    f"`{fields.timestamp_field}` by it leaves the years 1 to 9999; "
+                    "send the sender's current time.",
+                )
+            )
+            return item
     if original is not None:
         item.warnings.extend(plausibility_warnings(original, received_at, fields.timestamp_field))
 
