@@ -183,3 +183,14 @@ def test_replay_decodes_as_of_first_arrival(server: ServerProcess) -> None:
     skew = second - dt.datetime(2026, 1, 1, 0, 0, 10, tzinfo=dt.UTC)
     expected = dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + skew
     assert dt.datetime.fromisoformat(stored["unplanned_b"]["timestamp"]) == expected
+
+
+def test_replay_of_a_quarantined_empty_array_is_still_rejected(tenant: Tenant) -> None:
+    """An element that is itself `[]` is quarantined; replaying it explains, never a 500."""
+    r = tenant.post("/api/track", [[], {"event_name": "signed_in", "user_id": "u1"}])
+    assert r.status_code == 400
+    assert r.json()["results"][0]["code"] == "invalid_event"
+    replay = tenant.post("/api/quarantine/replay", {"all": True})
+    assert replay.status_code == 200, replay.text
+    assert replay.json()["still_rejected"] == 1
+    assert replay.json()["results"][0]["code"] == "invalid_event"

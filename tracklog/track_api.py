@@ -109,6 +109,11 @@ async def replay(request: Request) -> Response:
         except BodyError as exc:
             decoded = [Item(raw=data)]
             decoded[0].reject(Problem(exc.code, "raw", exc.message))
+        if not decoded:  # the element was an empty array: nothing in it can be an event
+            decoded = [Item(raw=data)]
+            decoded[0].reject(
+                Problem("invalid_event", "", "Each event must be a JSON object, not an array.")
+            )
         items.append(decoded[0])
         sources.append(source)
     receipt = await runtime.ingestor.ingest(items, principal.workspace, "replay", quarantine=False)
