@@ -7,6 +7,7 @@ Tracklog endpoint, in an Authorization or x-api-key header). Errors keep Vero's 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -76,39 +77,14 @@ async def _call(request: Request, kind: vero.Kind) -> Response:
     return json_response({"status": 200, "message": SUCCESS, "receipt": receipt})
 
 
-async def track_event(request: Request) -> Response:
-    """POST /api/v2/events/track: one event for one user (identity, event_name, data)."""
-    return await _call(request, "event")
+def _endpoint(kind: vero.Kind) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint for one Vero call; what each kind becomes is in tracklog/wire/vero.py."""
 
+    async def endpoint(request: Request) -> Response:
+        return await _call(request, kind)
 
-async def track_user(request: Request) -> Response:
-    """POST /api/v2/users/track: create or update a user (id, email, data) → identify."""
-    return await _call(request, "user")
-
-
-async def edit_user(request: Request) -> Response:
-    """PUT /api/v2/users/edit: change a user's traits (id, changes) → identify."""
-    return await _call(request, "edit")
-
-
-async def reidentify_user(request: Request) -> Response:
-    """PUT /api/v2/users/reidentify: a user's id changes (id → new_id) → alias."""
-    return await _call(request, "reidentify")
-
-
-async def edit_tags(request: Request) -> Response:
-    """PUT /api/v2/users/tags/edit: tags added or removed (id, add, remove) → tags_edited."""
-    return await _call(request, "tags")
-
-
-async def unsubscribe_user(request: Request) -> Response:
-    """POST /api/v2/users/unsubscribe: the user opted out → trait unsubscribed: true."""
-    return await _call(request, "unsubscribe")
-
-
-async def resubscribe_user(request: Request) -> Response:
-    """POST /api/v2/users/resubscribe: the user opted back in → trait unsubscribed: false."""
-    return await _call(request, "resubscribe")
+    endpoint.__name__ = f"vero_{kind}"
+    return endpoint
 
 
 async def delete_user(request: Request) -> Response:
@@ -131,13 +107,13 @@ async def heartbeat(request: Request) -> Response:
 
 
 routes = [
-    Route("/api/v2/events/track", track_event, methods=["POST"]),
-    Route("/api/v2/users/track", track_user, methods=["POST"]),
-    Route("/api/v2/users/edit", edit_user, methods=["PUT"]),
-    Route("/api/v2/users/reidentify", reidentify_user, methods=["PUT"]),
-    Route("/api/v2/users/tags/edit", edit_tags, methods=["PUT"]),
-    Route("/api/v2/users/unsubscribe", unsubscribe_user, methods=["POST"]),
-    Route("/api/v2/users/resubscribe", resubscribe_user, methods=["POST"]),
+    Route("/api/v2/events/track", _endpoint("event"), methods=["POST"]),
+    Route("/api/v2/users/track", _endpoint("user"), methods=["POST"]),
+    Route("/api/v2/users/edit", _endpoint("edit"), methods=["PUT"]),
+    Route("/api/v2/users/reidentify", _endpoint("reidentify"), methods=["PUT"]),
+    Route("/api/v2/users/tags/edit", _endpoint("tags"), methods=["PUT"]),
+    Route("/api/v2/users/unsubscribe", _endpoint("unsubscribe"), methods=["POST"]),
+    Route("/api/v2/users/resubscribe", _endpoint("resubscribe"), methods=["POST"]),
     Route("/api/v2/users/delete", delete_user, methods=["DELETE"]),
     Route("/api/v2/heartbeat", heartbeat, methods=["GET"]),
 ]
