@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tracklog.api import json_response, parse_uuid
+from tracklog.api import from_ms, json_response, parse_uuid
 from tracklog.auth import authorize
 from tracklog.events import EventType, Problem, utcnow
 from tracklog.ingest import read_body
@@ -98,24 +98,11 @@ async def replay(request: Request) -> Response:
         params,
     )
     items: list[Item] = []
-    sources: list[str] = []
     for qid, source, raw, received_ms in rows:
         data = corrected.get(qid, raw.encode() if isinstance(raw, str) else raw)
         # Decoded as of its first arrival: a missing timestamp means then, and a `sent_at`
         # clock-skew correction measures against then, not against the time of the replay.
-        received_at = _EPOCH + dt.timedelta(milliseconds=int(received_ms))
-        try:
-            decoded = decode_for_replay(source, data, principal.workspace, received_at)
-        except BodyError as exc:
-            decoded = [Item(raw=data)]
-            decoded[0].reject(Problem(exc.code, "raw", exc.message))
-        if not decoded:  # the element was an empty array: nothing in it can be an event
-            decoded = [Item(raw=data)]
-            decoded[0].reject(
-                Problem("invalid_event", "", "Each event must be a JSON object, not an array.")
-            )
-        items.append(decoded[0])
-        sources.append(source)
+        items.append(decode_for_replay(source, data, principal.workspace, from_ms(received_ms)))
     receipt = await runtime.ingestor.ingest(items, principal.workspace, "replay", quarantine=False)
     done = [
         row[0]
@@ -135,15 +122,26 @@ async def replay(request: Request) -> Response:
     )
 
 
-_EPOCH = dt.datetime(1970, 1, 1)
+def decode_for_replay(source: str, raw: bytes, workspace: str, received_at: dt.datetime) -> Item:
+    """The item of one stored raw element, decoded by the wire format that first received it.
 
-
-def decode_for_replay(source: str, raw: bytes, workspace: str, now: dt.datetime) -> list[Item]:
-    """Decode one stored raw element with the wire format that first received it."""
+    Always one item: what cannot be decoded comes back rejected, with the reason.
+    """
     decoder = REPLAYERS.get(source)
-    if decoder is None:
-        raise BodyError("unknown_source", f"No decoder for quarantined source {source!r}.")
-    return decoder(raw, workspace, now)
+    try:
+        if decoder is None:
+            raise BodyError("unknown_source", f"No decoder for quarantined source {source!r}.")
+        # The element's own item comes first (a Vero event may bring an identify after it).
+        decoded = decoder(raw, workspace, received_at)
+    except BodyError as exc:
+        decoded = [Item(raw=raw)]
+        decoded[0].reject(Problem(exc.code, "raw", exc.message))
+    if not decoded:  # the element was an empty array: nothing in it can be an event
+        decoded = [Item(raw=raw)]
+        decoded[0].reject(
+            Problem("invalid_event", "", "Each event must be a JSON object, not an array.")
+        )
+    return decoded[0]
 
 
 routes = [

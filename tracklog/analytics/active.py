@@ -16,9 +16,11 @@ from tracklog.analytics.scope import (
     MASK_DAYS,
     Query,
     Scope,
+    day_bit,
     day_date,
     day_number,
     events_source,
+    mask_any,
     new_query,
 )
 from tracklog.analytics.trends import ACTIVITY
@@ -72,14 +74,14 @@ def _duckdb_masks(
     # bit set in that window. Several times faster than DISTINCT pairs and a window function.
     base = first - 29
     columns = [
-        (w, n, f"count_if((mask >> {n - base - w + 1}) & {(1 << w) - 1}::UBIGINT != 0)")
+        (w, n, f"count_if({mask_any('mask', n - base - w + 1, w)})")
         for n in range(first, last + 1)
         for w in WINDOWS
     ]
     rows = q.run(
         store,
         f"SELECT {', '.join(c for _, _, c in columns)} FROM (SELECT subject, "
-        f"bit_or(1::UBIGINT << (day - {base})::UBIGINT) AS mask FROM {days} GROUP BY subject)",
+        f"bit_or({day_bit('day', base)}) AS mask FROM {days} GROUP BY subject)",
     )
     return {(w, n): int(v or 0) for (w, n, _), v in zip(columns, rows[0], strict=True)}
 

@@ -16,6 +16,7 @@ from tracklog.analytics.filters import in_list
 from tracklog.analytics.scope import (
     Query,
     Scope,
+    day_bit,
     day_date,
     day_number,
     events_source,
@@ -106,8 +107,8 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
             f"(SELECT grp, person, count_if({act}) AS n, count_if({signed_in}) AS s, "
             f"max(CASE WHEN {act} THEN ts END) AS last, "
             f"max(CASE WHEN {act} AND ts >= {q.time(week)} THEN 1 ELSE 0 END) AS a7, "
-            f"bit_or(CASE WHEN {recent} THEN 1::UBIGINT << (day - {first})::UBIGINT "
-            f"ELSE 0::UBIGINT END) AS days30 FROM {source} GROUP BY grp, person)"
+            f"bit_or(CASE WHEN {recent} THEN {day_bit('day', first)} ELSE 0::UBIGINT END) "
+            f"AS days30 FROM {source} GROUP BY grp, person)"
         )
         return q.run(
             store,

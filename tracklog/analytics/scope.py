@@ -151,6 +151,16 @@ def events_source(
     return f"({known} UNION ALL {anonymous})"
 
 
+def day_bit(day: str, first: int) -> str:
+    """DuckDB SQL: the bit of day number `day` in a MASK_DAYS mask whose bit 0 is day `first`."""
+    return f"(1::UBIGINT << ({day} - {first})::UBIGINT)"
+
+
+def mask_any(mask: str, low: int, width: int) -> str:
+    """DuckDB SQL: whether `mask` has any of the `width` bits from bit `low` set."""
+    return f"((({mask}) >> {low}) & {(1 << width) - 1}::UBIGINT != 0)"
+
+
 def day_number(t: dt.datetime) -> int:
     """Days since 1970-01-01 of a naive UTC time."""
     return (t - dt.datetime(1970, 1, 1)).days

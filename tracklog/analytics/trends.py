@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracklog.analytics.filters import Filter, in_list
-from tracklog.analytics.scope import MASK_DAYS, Query, Scope, day_number, events_source, new_query
+from tracklog.analytics.scope import (
+    MASK_DAYS,
+    Query,
+    Scope,
+    day_bit,
+    day_number,
+    events_source,
+    mask_any,
+    new_query,
+)
 from tracklog.analytics.timeline import Interval, bucket_sql, buckets
 
 ACTIVITY = "type NOT IN ('identify', 'group', 'alias')"
@@ -97,12 +106,12 @@ def _daily_users(
     than a DISTINCT per (series, day), and exact.
     """
     days = range(first, last + 1)
-    counts = ", ".join(f"count_if((mask >> {n - first}) & 1 = 1)" for n in days)
+    counts = ", ".join(f"count_if({mask_any('mask', n - first, 1)})" for n in days)
     rows = q.run(
         store,
-        f"SELECT s, {counts} FROM (SELECT s, person, bit_or(1::UBIGINT << "
-        f"(day - {first})::UBIGINT) AS mask FROM (SELECT {series_key} AS s, day, person "
-        f"FROM {keyed}) GROUP BY s, person) GROUP BY s",
+        f"SELECT s, {counts} FROM (SELECT s, person, bit_or({day_bit('day', first)}) AS mask "
+        f"FROM (SELECT {series_key} AS s, day, person FROM {keyed}) GROUP BY s, person) "
+        f"GROUP BY s",
     )
     return [(row[0], n, int(v)) for row in rows for n, v in zip(days, row[1:], strict=True) if v]
 

@@ -319,15 +319,17 @@ class ClickHouseStore(PrivacyTables):
         duplicates: set[uuid.UUID] = set()
         fresh: Sequence[Event] = events
         if events:
-            seconds = [split_time(e.timestamp)[0] for e in events]
             rows = self._run(
                 f"SELECT DISTINCT id FROM {self._events_raw} "
                 "WHERE workspace IN %(ws)s AND timestamp >= toDateTime(%(lo)s) "
                 "AND timestamp <= toDateTime(%(hi)s) AND id IN (SELECT id FROM incoming_ids)",
                 {
                     "ws": tuple({e.workspace for e in events}),
-                    "lo": max(min(seconds) - DEDUPE_WINDOW, 0),
-                    "hi": min(max(seconds) + DEDUPE_WINDOW, MAX_DATETIME),
+                    "lo": max(split_time(min(e.timestamp for e in events))[0] - DEDUPE_WINDOW, 0),
+                    "hi": min(
+                        split_time(max(e.timestamp for e in events))[0] + DEDUPE_WINDOW,
+                        MAX_DATETIME,
+                    ),
                 },
                 external_tables=[
                     {

@@ -202,6 +202,7 @@ class DuckDBStore:
     # -- write path -----------------------------------------------------------------------------
     def write(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> set[uuid.UUID]:
         """Insert new events and quarantine records in one transaction; return duplicate ids."""
+        keys = [e.id.bytes for e in events]
         with self._write_lock:
             cur = self._cursor()
             try:
@@ -209,7 +210,6 @@ class DuckDBStore:
                 duplicates: set[uuid.UUID] = set()
                 fresh: Sequence[Event] = events
                 if events:
-                    keys = [e.id.bytes for e in events]
                     seen = self._seen_filter()
                     maybe = keys if seen is None else [k for k in keys if k in seen]
                     if maybe:
@@ -234,7 +234,7 @@ class DuckDBStore:
                     cur.execute("ROLLBACK")
                 raise StoreUnavailable(f"DuckDB write failed: {exc}") from exc
             if fresh:
-                stored = [e.id.bytes for e in fresh]
+                stored = [e.id.bytes for e in fresh] if duplicates else keys
                 if self._seen is not None:
                     self._seen.add_all(stored)
                 if self._building is not None:
