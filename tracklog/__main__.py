@@ -1,5 +1,5 @@
 """`python -m tracklog` runs the command line."""
 
-from tracklog.cli import main
+from tracklog.cli.main import main
 
 main()

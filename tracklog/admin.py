@@ -7,9 +7,10 @@ import re
 import msgspec
 
 from tracklog.events import utcnow
+from tracklog.ingest.plan import PLAN_MODES
 from tracklog.keys import new_key
-from tracklog.plan import PLAN_MODES
 from tracklog.store.base import KeyRecord, Store, Workspace
+from tracklog.zones import UnknownZone, check
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -51,11 +52,30 @@ def set_retention(store: Store, name: str, days: int) -> Workspace:
     return updated
 
 
-def create_key(store: Store, workspace: str, scope: str, label: str = "") -> tuple[str, KeyRecord]:
-    """A new key for an existing workspace; the plaintext is returned here and nowhere else."""
+def set_timezone(store: Store, name: str, timezone: str) -> Workspace:
+    """Count a workspace's days, weeks and months in an IANA zone (America/Los_Angeles)."""
+    try:
+        check(timezone)
+    except UnknownZone as exc:
+        raise AdminError(str(exc)) from None
+    updated = msgspec.structs.replace(_workspace(store, name), timezone=timezone)
+    store.save_workspace(updated)
+    # The activity rollup counts local days: counted again in the new zone.
+    if store.rollup_zone(name) != timezone:
+        store.rebuild_rollups(name, timezone)
+    return updated
+
+
+def create_key(
+    store: Store, workspace: str, scope: str, label: str = "", test: bool = False
+) -> tuple[str, KeyRecord]:
+    """A new key for an existing workspace; the plaintext is returned here and nowhere else.
+
+    With `test`, every event sent with the key is a test event, left out of reports.
+    """
     _workspace(store, workspace)
     try:
-        key, record = new_key(workspace, scope, label)
+        key, record = new_key(workspace, scope, label, test)
     except ValueError as exc:
         raise AdminError(str(exc)) from None
     store.save_key(record)
@@ -63,21 +83,16 @@ def create_key(store: Store, workspace: str, scope: str, label: str = "") -> tup
 
 
 def revoke_key(store: Store, key_id: str) -> KeyRecord:
-    """Revoke a key by its id (as `keys list` shows it)."""
+    """Revoke a key by its id (as `keys list` shows it), and end the dashboard sessions it
+    opened (on every node sharing the store, at once)."""
     for record in store.key_records():
         if record.key_id == key_id:
             if record.revoked_at is not None:
+                store.end_sessions(key_id, record.revoked_at)  # a revocation cut short
                 return record
-            revoked = KeyRecord(
-                key_id=record.key_id,
-                workspace=record.workspace,
-                scope=record.scope,
-                key_hash=record.key_hash,
-                created_at=record.created_at,
-                revoked_at=utcnow(),
-                label=record.label,
-            )
+            revoked = msgspec.structs.replace(record, revoked_at=utcnow())
             store.save_key(revoked)
+            store.end_sessions(key_id, revoked.revoked_at or utcnow())
             return revoked
     raise AdminError(f"No key with id {key_id!r}; `tracklog keys list` shows the ids.")
 

@@ -95,6 +95,26 @@ TABLE: tuple[Setting, ...] = (
         "Distinct active days in the last 30 an account needs to count as active.",
     ),
     Setting(
+        "memory_limit",
+        str,
+        "25%",
+        "DuckDB's memory for queries: a share of this machine's RAM (25%) or a size (2GB); "
+        "past it, big queries spill to disk instead of growing the server.",
+    ),
+    Setting(
+        "identity_properties",
+        str,
+        "email,user_name,name,first_name,last_name",
+        "Properties of any event that set its person's traits (comma-separated), as the "
+        "seeds' signed_in carries email and user_name.",
+    ),
+    Setting(
+        "account_properties",
+        str,
+        "account_name",
+        "Properties of any event with an account that set the account's traits (comma-separated).",
+    ),
+    Setting(
         "metrics_access",
         str,
         "loopback",
@@ -114,6 +134,18 @@ TABLE: tuple[Setting, ...] = (
         3600.0,
         "How often the server applies the workspaces' retention policies (also once at "
         "start); 0 turns the periodic run off (`tracklog retention run` still works).",
+    ),
+    Setting(
+        "session_idle_hours",
+        float,
+        12.0,
+        "A dashboard sign-in (session cookie) ends after this many hours without use.",
+    ),
+    Setting(
+        "session_max_days",
+        float,
+        7.0,
+        "A dashboard sign-in ends this many days after it began, however much it is used.",
     ),
 )
 
@@ -141,9 +173,14 @@ class Settings:
     health_active_days: int = 7
     health_at_risk_days: int = 30
     health_min_active_days: int = 2
+    memory_limit: str = "25%"
+    identity_properties: str = "email,user_name,name,first_name,last_name"
+    account_properties: str = "account_name"
     metrics_access: str = "loopback"
     commit_interval: float = -1.0
     retention_interval_seconds: float = 3600.0
+    session_idle_hours: float = 12.0
+    session_max_days: float = 7.0
 
     def store_url(self) -> str:
         """The store URL, defaulting to a DuckDB file in the data directory."""

@@ -15,9 +15,22 @@ from typing import Any, Literal, cast
 import msgspec
 
 from tracklog.events import EventType, Problem
-from tracklog.wire.common import BodyError, Fields, Item, build_event, decode_element
+from tracklog.ingest.wire.common import (
+    BodyError,
+    Fields,
+    Item,
+    Names,
+    build_event,
+    decode_element,
+    not_json,
+)
 
 SOURCE = "segment"
+NAMES = Names(
+    event_name="event",
+    account="context.groupId",
+    account_hint=" in `context.groupId` (or a top-level `groupId`)",
+)
 Call = Literal["track", "identify", "group", "page", "screen", "alias", "batch"]
 CALLS: tuple[Call, ...] = ("track", "identify", "group", "page", "screen", "alias", "batch")
 _TYPES = ("track", "identify", "group", "page", "screen", "alias")
@@ -76,7 +89,7 @@ def parse(body: bytes, call: Call) -> tuple[Envelope, str | None]:
     except msgspec.ValidationError as exc:
         raise BodyError("invalid_body", f"The request body could not be read: {exc}.") from None
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
-        raise BodyError("invalid_json", f"The request body is not valid JSON: {exc}.") from None
+        raise BodyError("invalid_json", not_json(body, exc)) from None
     key = envelope.write_key
     if key is not None and not isinstance(key, str):
         raise BodyError("invalid_body", "`writeKey` must be a string.")
@@ -181,8 +194,10 @@ def to_fields(message: Message, type_: EventType) -> Fields:
     name_field = "event"
     user_id, user_field = message.user_id, "userId"
     anonymous_id, anonymous_field = message.anonymous_id, "anonymousId"
-    if type_ in ("identify", "group"):
+    if type_ == "group":
         payload, payload_field = message.traits, "traits"
+    elif type_ == "identify":
+        payload, payload_field = identify_traits(message.traits, message.context)
     elif type_ in ("page", "screen"):
         name, name_field = message.name, "name"
         if message.category is not None and (payload is None or isinstance(payload, dict)):
@@ -197,6 +212,9 @@ def to_fields(message: Message, type_: EventType) -> Fields:
     timestamp, timestamp_field = message.timestamp, "timestamp"
     if timestamp is None and message.original_timestamp is not None:
         timestamp, timestamp_field = message.original_timestamp, "originalTimestamp"
+    group_id, group_field = message.group_id, "groupId"
+    if type_ != "group":
+        group_id, group_field = account(message.group_id, message.context)
     return Fields(
         type=type_,
         event_name=name,
@@ -205,8 +223,8 @@ def to_fields(message: Message, type_: EventType) -> Fields:
         user_id_field=user_field,
         anonymous_id=anonymous_id,
         anonymous_id_field=anonymous_field,
-        group_id=message.group_id,
-        group_id_field="groupId",
+        group_id=group_id,
+        group_id_field=group_field,
         timestamp=timestamp,
         timestamp_field=timestamp_field,
         sent_at=message.sent_at,
@@ -215,8 +233,37 @@ def to_fields(message: Message, type_: EventType) -> Fields:
         properties_field=payload_field,
         context=context,
         message_id=message.message_id,
+        # A test event, which reports leave out (a batch's context.test marks all of it).
+        is_test=context.get("test") if isinstance(context, dict) else False,
         needs_user=True,
     )
+
+
+def account(group_id: Any, context: Any) -> tuple[Any, str]:
+    """The account a call (other than group) belongs to, and the field it was read from.
+
+    Segment's and RudderStack's libraries put it in `context.groupId`; `context.group_id` (as
+    Tracklog's own format writes it) and a top-level `groupId` are read too, the top level
+    first.
+    """
+    if group_id not in (None, ""):
+        return group_id, "groupId"
+    if isinstance(context, dict):
+        for name in ("groupId", "group_id"):
+            if context.get(name) not in (None, ""):
+                return context[name], f"context.{name}"
+    return None, "context.groupId"
+
+
+def identify_traits(traits: Any, context: Any) -> tuple[Any, str]:
+    """An identify's traits: its own, or `context.traits` when it has none.
+
+    RudderStack's Python SDK sends identify traits only in `context.traits`.
+    """
+    fallback = context.get("traits") if isinstance(context, dict) else None
+    if traits in (None, {}) and isinstance(fallback, dict):
+        return fallback, "context.traits"
+    return traits, "traits"
 
 
 def _under(default: Any, own: Any) -> Any:

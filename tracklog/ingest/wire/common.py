@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from tracklog.dedupe import event_id
 from tracklog.events import Event, EventType, Problem, Rejected, utcnow
-from tracklog.timestamps import TimestampError, parse_timestamp, plausibility_warnings
+from tracklog.ingest.dedupe import event_id
+from tracklog.ingest.timestamps import TimestampError, parse_timestamp, plausibility_warnings
+from tracklog.ingest.wire.json_errors import describe
 
 MAX_EVENT_BYTES = 32 * 1024
 MAX_NAME_CHARS = 255
@@ -63,6 +64,17 @@ class Item(msgspec.Struct):
         )
 
 
+class Names(msgspec.Struct, frozen=True, kw_only=True):
+    """How a wire format names the fields a warning is about, so it speaks the sender's terms."""
+
+    event_name: str = "event_name"
+    properties: str = "properties"
+    # Where an event names its account (the field of a missing_group problem), and how the
+    # sentence "`signed_in` should say which account it belongs to…" ends.
+    account: str = "context.group_id"
+    account_hint: str = " in `context.group_id` (or a top-level `group_id`)"
+
+
 class Fields(msgspec.Struct, kw_only=True):
     """A format-neutral view of one message, before it is checked."""
 
@@ -83,7 +95,9 @@ class Fields(msgspec.Struct, kw_only=True):
     properties_field: str = "properties"
     context: Any = None
     message_id: Any = None
-    is_test: bool = False
+    # A test event (left out of reports): true or false; the field says where it was read.
+    is_test: Any = False
+    is_test_field: str = "context.test"
     needs_user: bool = True
 
 
@@ -99,12 +113,8 @@ def split_body(body: bytes) -> tuple[list[msgspec.Raw], bool]:
             msgspec.json.decode(stripped)  # validate the whole document before accepting it
             return [msgspec.Raw(stripped)], True
         msgspec.json.decode(stripped)
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise BodyError(
-            "invalid_json", f"The request body is not valid JSON: {_short(exc)}."
-        ) from None
-    except UnicodeDecodeError:
-        raise BodyError("invalid_json", "The request body is not valid UTF-8 JSON.") from None
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        raise BodyError("invalid_json", not_json(body, exc)) from None
     raise BodyError(
         "invalid_body", "The request body must be a JSON array of events or a single event object."
     )
@@ -122,11 +132,12 @@ def decode_element(raw: msgspec.Raw, shape: type[T]) -> tuple[T | None, Problem 
         return msgspec.json.decode(raw, type=shape), None
     except msgspec.ValidationError as exc:
         return None, _validation_problem(str(exc))
-    except (msgspec.DecodeError, RecursionError) as exc:
-        return None, Problem("invalid_json", "", f"The event is not valid JSON: {_short(exc)}.")
-    except UnicodeDecodeError:
-        # Splitting a batch into raw elements does not check the UTF-8 inside their strings.
-        return None, Problem("invalid_json", "", "The event is not valid UTF-8 JSON.")
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
+        # Splitting a batch into raw elements does not check the UTF-8 inside their strings;
+        # positions count from the event's own first byte.
+        where, _, what = describe(bytes(raw), exc).partition(": ")
+        text = f"{where} of the event: {what}" if what else where
+        return None, Problem("invalid_json", "", _sentence(f"The event is not valid JSON: {text}"))
 
 
 def _validation_problem(text: str) -> Problem:
@@ -147,9 +158,14 @@ def _validation_problem(text: str) -> Problem:
     return Problem(code, field, f"`{field}` has the wrong type: {expected}.")
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return text if len(text) <= 200 else text[:200] + "…"
+def not_json(body: bytes, exc: BaseException) -> str:
+    """The sentence for a request body msgspec could not decode: where, and what to fix."""
+    start = len(body) - len(body.lstrip())  # positions count in the body as it was sent
+    return _sentence(f"The request body is not valid JSON: {describe(body, exc, start)}")
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith(("?", ".")) else text + "."
 
 
 def _as_id(value: Any, field: str, item: Item) -> str | None:
@@ -231,6 +247,11 @@ def build_event(
 
     properties = _as_object(fields.properties, fields.properties_field, item)
     context = _as_object(fields.context, "context", item)
+    is_test = fields.is_test
+    if not isinstance(is_test, bool):
+        is_test, problem = flag(is_test, fields.is_test_field)
+        if problem is not None:
+            item.reject(problem)
 
     original: dt.datetime | None = None
     sent_at: dt.datetime | None = None
@@ -293,9 +314,20 @@ def build_event(
         context=context,
         message_id=message_id,
         source=source,
-        is_test=fields.is_test,
+        is_test=is_test,
     )
     return item
+
+
+def flag(value: Any, field: str) -> tuple[bool, Problem | None]:
+    """A true/false field (the strings "true"/"false" too, for form-minded clients)."""
+    if isinstance(value, bool):
+        return value, None
+    if value is None or value in ("false", "0", ""):
+        return False, None
+    if value in ("true", "1"):
+        return True, None
+    return False, Problem("invalid_type", field, f"`{field}` must be true or false.")
 
 
 def _as_object(value: Any, field: str, item: Item) -> dict[str, Any]:
@@ -326,4 +358,15 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "null" if value is None else type(value).__name__)
 
 
-__all__ = ["BodyError", "Fields", "Item", "build_event", "decode_element", "split_body", "utcnow"]
+__all__ = [
+    "BodyError",
+    "Fields",
+    "Item",
+    "Names",
+    "build_event",
+    "decode_element",
+    "flag",
+    "not_json",
+    "split_body",
+    "utcnow",
+]

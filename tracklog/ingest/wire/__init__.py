@@ -10,8 +10,8 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 
-from tracklog.wire import native, segment, vero
-from tracklog.wire.common import Item
+from tracklog.ingest.wire import native, segment, vero
+from tracklog.ingest.wire.common import Item, Names
 
 Replayer = Callable[[bytes, str, dt.datetime], list[Item]]
 
@@ -27,3 +27,7 @@ REPLAYERS.update(
 REPLAYERS.update(
     {segment.source(c): functools.partial(segment.decode_message, call=c) for c in segment.CALLS}
 )
+
+# How each format names the fields a warning is about, by the source its events are stored with.
+NAMES: dict[str, Names] = {native.SOURCE: native.NAMES, vero.SOURCE: vero.NAMES}
+NAMES[segment.SOURCE] = segment.NAMES

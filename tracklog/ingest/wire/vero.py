@@ -22,10 +22,28 @@ from typing import Any, Literal
 
 import msgspec
 
-from tracklog.events import Problem
-from tracklog.wire.common import BodyError, Fields, Item, build_event, decode_element
+from tracklog.events import Problem, id_text
+from tracklog.ingest.wire.common import (
+    BodyError,
+    Fields,
+    Item,
+    Names,
+    build_event,
+    decode_element,
+    flag,
+    not_json,
+)
 
 SOURCE = "vero"
+# Vero's format has no account field: an event sent through it belongs to no account.
+NAMES = Names(
+    properties="data",
+    account="event_name",
+    account_hint=(
+        ", but Vero's format has no account field: send it through the native Track API "
+        "(`context.group_id`) or Segment's (`context.groupId`) instead"
+    ),
+)
 Kind = Literal["event", "user", "edit", "reidentify", "tags", "unsubscribe", "resubscribe"]
 KINDS: tuple[Kind, ...] = (
     "event",
@@ -70,7 +88,7 @@ def parse(body: bytes) -> tuple[dict[str, Any], str | None, bytes]:
     try:
         doc = msgspec.json.decode(stripped)
     except (msgspec.DecodeError, RecursionError, UnicodeDecodeError) as exc:
-        raise BodyError("invalid_json", f"The request body is not valid JSON: {exc}.") from None
+        raise BodyError("invalid_json", not_json(body, exc)) from None
     if not isinstance(doc, dict):
         raise BodyError("invalid_body", "The request body must be one JSON object.")
     token = doc.pop("auth_token", None)
@@ -199,7 +217,7 @@ def _event_items(
             timestamp_field="extras.created_at",
             properties=traits,
             properties_field="identity",
-            message_id=f"vero-identity:{item.event.id}",
+            message_id=f"vero-identity:{id_text(item.event.id)}",
             is_test=is_test,
         ),
         raw,
@@ -252,15 +270,7 @@ def _user_fields(user: VeroUser, kind: Kind) -> Fields:
 
 def _flag(value: Any) -> tuple[bool, Problem | None]:
     """development_mode: a boolean (the strings "true"/"false" too, for form-minded clients)."""
-    if isinstance(value, bool):
-        return value, None
-    if value is None or value in ("false", "0", ""):
-        return False, None
-    if value in ("true", "1"):
-        return True, None
-    return False, Problem(
-        "invalid_type", "development_mode", "`development_mode` must be true or false."
-    )
+    return flag(value, "development_mode")
 
 
 def source(kind: Kind) -> str:

@@ -1,0 +1,1 @@
+"""Operations: the `tracklog` command, the admin socket, doctor, import and export."""

@@ -1,0 +1,1 @@
+"""One module per API surface: native, Vero, Segment, reads, analytics, privacy, metrics."""
