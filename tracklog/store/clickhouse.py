@@ -12,6 +12,7 @@ answers are exact before merges too. See docs/clickhouse.md for the topology and
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -23,13 +24,18 @@ import msgspec
 from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 
-from tracklog.events import Event, Rejected, utcnow
-from tracklog.store.base import KeyRecord, StoreUnavailable, Workspace
+from tracklog.events import Event, Rejected, context_json, utcnow
+from tracklog.store import clickhouse_rollups, rollup_columns, rollups
+from tracklog.store.base import KeyRecord, StoreFull, StoreUnavailable, Workspace, disk_full
 from tracklog.store.clickhouse_privacy import AUDIT_COLUMNS, SUPPRESSION_COLUMNS, PrivacyTables
+from tracklog.store.clickhouse_profiles import PROFILE_TABLES, ProfileTables
+from tracklog.store.clickhouse_sessions import SESSION_TABLES, SessionTables
 from tracklog.store.clickhouse_values import MAX_DATETIME, split_time
 from tracklog.store.clickhouse_values import column_names as _names
 from tracklog.store.clickhouse_values import from_seconds as _from_seconds
 from tracklog.store.clickhouse_values import row_version as _version
+from tracklog.store.event_columns import events_table
+from tracklog.store.profiles import Known, ProfileFacts
 
 # The driver logs every failed connect with a traceback; the failure reaches us as an error
 # (answered 503 and logged once by the app), so an outage need not flood the log.
@@ -50,6 +56,9 @@ _TRANSIENT_CODES = {
     319,  # UNKNOWN_STATUS_OF_INSERT
     1000,  # POCO_EXCEPTION (e.g. a shard refused the connection)
 }
+
+# The server's disk has no room for a new part (it reserves space before writing one).
+NOT_ENOUGH_SPACE = 243
 
 # Seconds either side of a batch's timestamps that the dedupe lookup reads (see `write`).
 DEDUPE_WINDOW = 86_400
@@ -92,6 +101,7 @@ WORKSPACE_COLUMNS = (
     "created_at DateTime('UTC')",
     "version UInt64",
     "retention_days UInt32 DEFAULT 0",  # added later: `setup` adds it to older tables
+    "timezone String DEFAULT 'UTC'",  # added later too
 )
 KEY_COLUMNS = (
     "key_id String",
@@ -102,6 +112,7 @@ KEY_COLUMNS = (
     "revoked_at DateTime('UTC')",  # 0 (1970-01-01) = not revoked; avoids Nullable in argMax
     "label String",
     "version UInt64",
+    "test UInt8 DEFAULT 0",  # added later: `setup` adds it to older tables
 )
 
 # name: (columns, engine and keys, sharding key). Every table is partitioned by month where
@@ -140,11 +151,17 @@ TABLES: dict[str, tuple[tuple[str, ...], str, str]] = {
         "sipHash64(toString(id))",
     ),
 }
+TABLES.update(PROFILE_TABLES)
+TABLES.update(SESSION_TABLES)
 # Columns added after a table was first released: (table, column definition).
-ADDED_COLUMNS = (("workspaces", "retention_days UInt32 DEFAULT 0"),)
+ADDED_COLUMNS = (
+    ("workspaces", "retention_days UInt32 DEFAULT 0"),
+    ("workspaces", "timezone String DEFAULT 'UTC'"),
+    ("keys", "test UInt8 DEFAULT 0"),
+)
 
 
-class ClickHouseStore(PrivacyTables):
+class ClickHouseStore(PrivacyTables, ProfileTables, SessionTables):
     """A Store over a ClickHouse database, optionally sharded over a cluster."""
 
     dialect = "clickhouse"
@@ -166,6 +183,9 @@ class ClickHouseStore(PrivacyTables):
         self.connect_timeout = float(options.get("connect_timeout", 3))
         self.timeout = float(options.get("timeout", 30))
         self._local = threading.local()
+        self._known = Known()
+        # The zone of each workspace's rollup days (from meta; UTC unless rebuilt in another).
+        self._zones: dict[str, str] = {}
         self._settings: dict[str, Any] = {}
         if self.cluster:
             # Acknowledge only once every shard has the rows, not when they are queued locally;
@@ -175,6 +195,8 @@ class ClickHouseStore(PrivacyTables):
         # FINAL on the table itself (Distributed passes it to every shard): 18.16 pushes
         # neither columns nor WHERE into the `events` view, which measured 1.5-3x slower.
         self.events_table = f"{self._events_raw} FINAL"
+        # The rows as stored, copies not merged: for questions copies cannot change.
+        self.events_rows = self._events_raw
 
     # -- connections ----------------------------------------------------------------------------
     def _connect(self, host: str, port: int, database: str) -> Client:
@@ -207,8 +229,11 @@ class ClickHouseStore(PrivacyTables):
             client.disconnect()  # the next call reconnects: recovery needs nothing else
             raise StoreUnavailable(f"ClickHouse at {self.host}:{self.port}: {exc}") from exc
         except ch_errors.ServerException as exc:
+            first = exc.message.splitlines()[0] if exc.message else str(exc)
+            if exc.code == NOT_ENOUGH_SPACE or disk_full(exc.message or ""):
+                raise StoreFull(f"ClickHouse: the disk is full ({first})") from exc
             if exc.code in _TRANSIENT_CODES:
-                raise StoreUnavailable(f"ClickHouse: {exc.message.splitlines()[0]}") from exc
+                raise StoreUnavailable(f"ClickHouse: {first}") from exc
             raise
         except ch_errors.Error as exc:
             client.disconnect()
@@ -220,6 +245,10 @@ class ClickHouseStore(PrivacyTables):
         for host, port in self._hosts():
             self._in_default(host, port, *self.schema())
             self._add_columns(host, port)
+        self._zones = json.loads(self.meta(rollups.ZONES) or "{}")
+        # The first commit's one-time cost, paid before the server listens: loading
+        # pyarrow's group-by engine for the rollup input.
+        clickhouse_rollups.input_columns(rollup_columns.day_table(events_table([]), {}))
 
     def _hosts(self) -> list[tuple[str, int]]:
         """The server, or every server of the cluster."""
@@ -294,7 +323,7 @@ class ClickHouseStore(PrivacyTables):
                     f"CREATE TABLE IF NOT EXISTS {db}.{name} AS {db}.{local} "
                     f"ENGINE = Distributed({self.cluster}, {db}, {local}, {shard_key})"
                 )
-        return out
+        return out + clickhouse_rollups.schema(db, self.cluster)
 
     def close(self) -> None:
         """Disconnect this thread's client (others close with their threads)."""
@@ -304,19 +333,25 @@ class ClickHouseStore(PrivacyTables):
             self._local.client = None
 
     # -- write path -----------------------------------------------------------------------------
-    def write(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> set[uuid.UUID]:
-        """Insert the events not stored yet, then the quarantine records; return duplicate ids.
+    def write(
+        self,
+        events: Sequence[Event],
+        rejected: Sequence[Rejected],
+        facts: ProfileFacts | None = None,
+    ) -> set[bytes]:
+        """Insert the events not stored yet, the quarantine records, then the profile facts.
 
-        ClickHouse has no transactions: events go first, so a failure between the two inserts
-        leaves stored events that a retry finds as duplicates rather than lost quarantine rows
-        hiding a lost event. Two nodes racing on one id both insert; the table collapses them.
+        Returns the duplicate ids. ClickHouse has no transactions: events go first, so a
+        failure between the inserts leaves stored events that a retry finds as duplicates
+        (and whose facts it applies again) rather than lost quarantine rows hiding a lost
+        event. Two nodes racing on one id both insert; the table collapses them.
 
         The lookup reads only the days around the batch's own timestamps (DEDUPE_WINDOW either
         side), so its cost follows the batch, not the table: at 10M stored events a full
         lookup took 0.4 s per commit, the window 0.03 s. A retry carries the same timestamp
         (or, without a client timestamp, is received within the window of the first try).
         """
-        duplicates: set[uuid.UUID] = set()
+        duplicates: set[bytes] = set()
         fresh: Sequence[Event] = events
         if events:
             rows = self._run(
@@ -335,11 +370,11 @@ class ClickHouseStore(PrivacyTables):
                     {
                         "name": "incoming_ids",
                         "structure": [("id", "UUID")],
-                        "data": [{"id": e.id} for e in events],
+                        "data": [{"id": uuid.UUID(bytes=e.id)} for e in events],
                     }
                 ],
             )
-            duplicates = {r[0] for r in rows}
+            duplicates = {r[0].bytes for r in rows}
             if duplicates:
                 fresh = [e for e in events if e.id not in duplicates]
         if fresh:
@@ -348,13 +383,75 @@ class ClickHouseStore(PrivacyTables):
                 events_columns(fresh),
                 columnar=True,
             )
+            # Grouped column-wise, as DuckDB's commit does (tracklog/store/rollup_columns.py).
+            days = rollup_columns.day_table(events_table(fresh), self._zones)
+            self._run(
+                clickhouse_rollups.INSERT, clickhouse_rollups.input_columns(days), columnar=True
+            )
         if rejected:
             self._run(
                 f"INSERT INTO quarantine ({_names(QUARANTINE_COLUMNS)}) VALUES",
                 quarantine_columns(rejected),
                 columnar=True,
             )
+        if facts is not None:
+            links, traits = self._known.new_links(facts.links), self._known.new_traits(facts.traits)
+            if links or traits:
+                self.apply_profiles(ProfileFacts(links, traits))
+                self._known.wrote(links, traits)
         return duplicates
+
+    def rollup_zone(self, workspace: str) -> str:
+        """The zone of the workspace's rollup days."""
+        return self._zones.get(workspace, rollups.DEFAULT_ZONE)
+
+    def rebuild_rollups(
+        self, workspace: str, zone: str, days: tuple[int, int] | None = None
+    ) -> None:
+        """Replace the workspace's rollup rows (all, in `zone` from now on; or those of the
+        blocks holding local days [first, last]) by a count of its stored events.
+
+        The old rows go by a mutation (applied before the count is inserted), so an event
+        committed while this runs may be counted twice or not at all: a rebuild is for a zone
+        change or a repair, when nodes are quiet (docs/clickhouse.md).
+        """
+        blocks = rollups.blocks_of(days)
+        params: dict[str, Any] = {"ws": workspace}
+        by_day = by_block = "workspace = %(ws)s"
+        if blocks is not None:
+            params.update(a=blocks[0], b=blocks[1])
+            by_block += " AND block >= %(a)s AND block <= %(b)s"
+            by_day += f" AND intDiv(day, {rollups.BLOCK_DAYS}) >= %(a)s"
+            by_day += f" AND intDiv(day, {rollups.BLOCK_DAYS}) <= %(b)s"
+        self.delete_rows("activity_days", by_day, params)
+        self.delete_rows("activity_masks", by_block, params)
+        self.delete_rows("event_days", by_day, params)
+        # A day at a time: one GROUP BY over all history outgrows a query's memory (2 GB on
+        # 10M events); rows are partial sums, so the parts add up to the same rollup.
+        for one in self._event_days(workspace, zone, rollups.days_of(blocks)):
+            select, select_params = rollups.from_events(self, workspace, zone, (one, one))
+            self._run(
+                f"INSERT INTO activity_days_input ({clickhouse_rollups.KEY}, events, first_ms, "
+                f"last_ms) {select}",
+                select_params,
+            )
+        if days is None:
+            self._zones = {**self._zones, workspace: zone}
+            self.save_meta(rollups.ZONES, json.dumps(self._zones))
+
+    def _event_days(self, workspace: str, zone: str, days: tuple[int, int] | None) -> range:
+        """The local days from the workspace's first to its last stored event, within `days`."""
+        rows = self._run(
+            f"SELECT count(), toUInt32(min(timestamp)), toUInt32(max(timestamp)) FROM "
+            f"{self._events_raw} WHERE workspace = %(ws)s",
+            {"ws": workspace},
+        )
+        if not rows or not rows[0][0]:
+            return range(0)
+        first, last = (rollups.local_day(int(t) * 1000, zone) for t in rows[0][1:])
+        if days is not None:
+            first, last = max(first, days[0]), min(last, days[1])
+        return range(first, last + 1)
 
     # -- read path ------------------------------------------------------------------------------
     def placeholder(self, name: str) -> str:
@@ -375,11 +472,16 @@ class ClickHouseStore(PrivacyTables):
         """Every workspace, oldest first: the latest version of each name."""
         rows = self._run(
             "SELECT name, argMax(plan_mode, version), toUInt32(argMax(created_at, version)) AS c, "
-            "argMax(retention_days, version) FROM workspaces GROUP BY name ORDER BY c, name"
+            "argMax(retention_days, version), argMax(timezone, version) FROM workspaces "
+            "GROUP BY name ORDER BY c, name"
         )
         return [
             Workspace(
-                name=r[0], plan_mode=r[1], created_at=_from_seconds(r[2]), retention_days=r[3]
+                name=r[0],
+                plan_mode=r[1],
+                created_at=_from_seconds(r[2]),
+                retention_days=r[3],
+                timezone=r[4] or "UTC",
             )
             for r in rows
         ]
@@ -389,7 +491,16 @@ class ClickHouseStore(PrivacyTables):
         created, _ = split_time(workspace.created_at or utcnow())
         self._run(
             f"INSERT INTO workspaces ({_names(WORKSPACE_COLUMNS)}) VALUES",
-            [(workspace.name, workspace.plan_mode, created, _version(), workspace.retention_days)],
+            [
+                (
+                    workspace.name,
+                    workspace.plan_mode,
+                    created,
+                    _version(),
+                    workspace.retention_days,
+                    workspace.timezone,
+                )
+            ],
         )
 
     def key_records(self) -> list[KeyRecord]:
@@ -397,8 +508,8 @@ class ClickHouseStore(PrivacyTables):
         rows = self._run(
             "SELECT key_id, argMax(workspace, version), argMax(scope, version), "
             "argMax(key_hash, version), toUInt32(argMax(created_at, version)) AS c, "
-            "toUInt32(argMax(revoked_at, version)), argMax(label, version) "
-            "FROM keys GROUP BY key_id ORDER BY c, key_id"
+            "toUInt32(argMax(revoked_at, version)), argMax(label, version), "
+            "argMax(test, version) FROM keys GROUP BY key_id ORDER BY c, key_id"
         )
         return [
             KeyRecord(
@@ -409,6 +520,7 @@ class ClickHouseStore(PrivacyTables):
                 created_at=_from_seconds(r[4]),
                 revoked_at=_from_seconds(r[5]) if r[5] else None,
                 label=r[6],
+                test=bool(r[7]),
             )
             for r in rows
         ]
@@ -427,9 +539,13 @@ class ClickHouseStore(PrivacyTables):
                     split_time(key.revoked_at)[0] if key.revoked_at else 0,
                     key.label,
                     _version(),
+                    1 if key.test else 0,
                 )
             ],
         )
+
+    def check_writable(self) -> None:
+        """Nothing to check here: ClickHouse refuses a probe write (NOT_ENOUGH_SPACE) itself."""
 
     def mark_replayed(self, workspace: str, quarantine_ids: Sequence[uuid.UUID]) -> None:
         """Record replays so the items leave the quarantine list."""
@@ -450,7 +566,7 @@ def events_columns(events: Sequence[Event]) -> list[list[Any]]:
     sent = [split_time(e.sent_at) if e.sent_at else None for e in events]
     received = [split_time(e.received_at) for e in events]
     return [
-        [e.id for e in events],
+        [uuid.UUID(bytes=e.id) for e in events],
         [e.workspace for e in events],
         [e.type for e in events],
         [e.event_name for e in events],
@@ -466,7 +582,7 @@ def events_columns(events: Sequence[Event]) -> list[list[Any]]:
         [s for s, _ in received],
         [ms for _, ms in received],
         [_json.encode(e.properties).decode() for e in events],
-        [_json.encode(e.context).decode() for e in events],
+        [context_json(e.context) for e in events],
         [e.message_id for e in events],
         [e.source for e in events],
         [1 if e.is_test else 0 for e in events],

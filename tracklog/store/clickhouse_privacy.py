@@ -15,6 +15,7 @@ from clickhouse_driver import Client
 from clickhouse_driver import errors as ch_errors
 
 from tracklog.store.base import DELETABLE, AuditEntry, StoreUnavailable, Suppression
+from tracklog.store.clickhouse_rollups import ROLLUP_TABLES
 from tracklog.store.clickhouse_values import (
     EPOCH,
     column_names,
@@ -22,6 +23,7 @@ from tracklog.store.clickhouse_values import (
     row_version,
     split_time,
 )
+from tracklog.store.profiles import Known
 
 _json = msgspec.json.Encoder()
 # How long a deletion waits for ClickHouse to apply its mutation before answering 503.
@@ -54,6 +56,7 @@ class PrivacyTables:
     database: str
     cluster: str
     events_table: str
+    _known: Known
 
     def _run(self, sql: str, params: Any = None, **kw: Any) -> Any:
         raise NotImplementedError  # ClickHouseStore's
@@ -76,8 +79,11 @@ class PrivacyTables:
         """
         if table not in DELETABLE:
             raise ValueError(f"cannot delete from {table!r}")
+        self._known.forget()
         read = self.events_table if table == "events" else table
-        count = int(self._run(f"SELECT count() FROM {read} WHERE {where}", params)[0][0])
+        # The rollup's rows are counted as merged: how many parts hold a row is the engine's.
+        final = " FINAL" if table in ROLLUP_TABLES else ""
+        count = int(self._run(f"SELECT count() FROM {read}{final} WHERE {where}", params)[0][0])
         if not count:
             return 0
         local = f"{table}_local" if table == "events" or self.cluster else table

@@ -8,8 +8,12 @@ disk). Reads use their own cursors, which see committed data without blocking th
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
+import shutil
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,18 +23,34 @@ import duckdb
 import msgspec
 import pyarrow as pa
 
-from tracklog.dedupe import SeenIds
 from tracklog.events import Event, Rejected, utcnow
+from tracklog.store import (
+    duckdb_profiles,
+    duckdb_rollups,
+    duckdb_sessions,
+    rollup_columns,
+    rollups,
+)
 from tracklog.store.base import (
     DELETABLE,
     AuditEntry,
     KeyRecord,
+    StoreFull,
+    StoreLocked,
     StoreUnavailable,
     Suppression,
     Workspace,
+    disk_full,
 )
+from tracklog.store.duckdb_batch import Batch
+from tracklog.store.event_columns import events_table
+from tracklog.store.profiles import Known, ProfileFacts
+from tracklog.store.seen_ids import SeenIds
 
 log = logging.getLogger("tracklog.store")
+# Unmerged rollup rows, or seconds since the last merge, that make the next commit merge them.
+MERGE_ROWS = 50_000
+MERGE_SECONDS = 60.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -95,55 +115,15 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 -- Added after the first release: files made before it get the column here.
 ALTER TABLE workspaces ADD COLUMN IF NOT EXISTS retention_days INTEGER DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN IF NOT EXISTS timezone VARCHAR DEFAULT 'UTC';
+ALTER TABLE keys ADD COLUMN IF NOT EXISTS test BOOLEAN DEFAULT false;
 """
 
 _json = msgspec.json.Encoder()
 
-EVENT_SCHEMA = pa.schema(
-    [
-        ("id", pa.uuid()),
-        ("workspace", pa.string()),
-        ("type", pa.string()),
-        ("event_name", pa.string()),
-        ("user_id", pa.string()),
-        ("anonymous_id", pa.string()),
-        ("group_id", pa.string()),
-        ("timestamp", pa.timestamp("ms")),
-        ("original_timestamp", pa.timestamp("ms")),
-        ("sent_at", pa.timestamp("ms")),
-        ("received_at", pa.timestamp("ms")),
-        ("properties", pa.string()),
-        ("context", pa.string()),
-        ("message_id", pa.string()),
-        ("source", pa.string()),
-        ("is_test", pa.bool_()),
-    ]
-)
-
-
-def events_table(events: Sequence[Event]) -> pa.Table:
-    """A batch of events as one Arrow table, column by column (no per-row objects)."""
-    return pa.table(
-        [
-            pa.array([e.id.bytes for e in events], pa.uuid()),
-            [e.workspace for e in events],
-            [e.type for e in events],
-            [e.event_name for e in events],
-            [e.user_id for e in events],
-            [e.anonymous_id for e in events],
-            [e.group_id for e in events],
-            pa.array([e.timestamp for e in events], pa.timestamp("ms")),
-            pa.array([e.original_timestamp for e in events], pa.timestamp("ms")),
-            pa.array([e.sent_at for e in events], pa.timestamp("ms")),
-            pa.array([e.received_at for e in events], pa.timestamp("ms")),
-            [_json.encode(e.properties).decode() for e in events],
-            [_json.encode(e.context).decode() for e in events],
-            [e.message_id for e in events],
-            [e.source for e in events],
-            [e.is_test for e in events],
-        ],
-        schema=EVENT_SCHEMA,
-    )
+# After a full disk, writing counts as possible again once this much is free (see
+# `DuckDBStore.check_writable`): a few full groups of events.
+FREE_MARGIN = 16 * 1024 * 1024
 
 
 def rejected_table(rejected: Sequence[Rejected]) -> pa.Table:
@@ -160,11 +140,20 @@ def rejected_table(rejected: Sequence[Rejected]) -> pa.Table:
     )
 
 
-class DuckDBStore:
+def _write_error(exc: duckdb.Error) -> StoreUnavailable:
+    """A failed write as the caller answers it: 503, saying so when the disk is full."""
+    if disk_full(str(exc)):
+        return StoreFull(f"DuckDB: the disk is full ({exc})")
+    return StoreUnavailable(f"DuckDB write failed: {exc}")
+
+
+class DuckDBStore(duckdb_sessions.SessionRows):
     """A Store over one DuckDB database file (or `:memory:`)."""
 
     dialect = "duckdb"
     events_table = "events"
+    identities_table = "identities"
+    traits_table = "traits"
     # Group commit alone batches well here: a commit is a WAL sync, so no extra wait.
     commit_interval = 0.0
 
@@ -182,11 +171,49 @@ class DuckDBStore:
         # While a filter is being built: the ids committed meanwhile (see _seen_filter).
         self._building: list[bytes] | None = None
         self._write_lock = threading.Lock()
+        self._known = Known()
+        # The zone of each workspace's rollup days (UTC unless rebuilt in another).
+        self._zones: dict[str, str] = {}
+        self._unmerged = 0
+        self._merged_at = time.monotonic()
 
     # -- lifecycle ------------------------------------------------------------------------------
     def setup(self) -> None:
         """Create the tables if they are not there yet."""
         self._con.execute(SCHEMA)
+        self._con.execute(duckdb_profiles.SCHEMA)
+        self._con.execute(duckdb_sessions.SCHEMA)
+        self._con.execute(duckdb_rollups.SCHEMA)
+        self._zones = json.loads(self.meta(rollups.ZONES) or "{}")
+        found = self._con.execute("SELECT count(*) FROM activity_days WHERE NOT merged")
+        self._unmerged = int(found.fetchall()[0][0])
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Pay the first commit's one-time costs now, before the server listens.
+
+        DuckDB's first Arrow registration imports pandas (1-2 s on a busy machine) and the
+        first rollup group-by loads pyarrow's engine; the first commit paid both while its
+        requests waited.
+        """
+        empty = events_table([])
+        rollup_columns.mask_table(rollup_columns.day_table(empty, {}))
+        cur = self._con.cursor()
+        try:
+            cur.register("warm_up", empty)
+            cur.unregister("warm_up")
+        finally:
+            cur.close()
+
+    def limit_memory(self, spec: str) -> None:
+        """Cap DuckDB's buffer memory: a share of RAM ("25%") or a size ("2GB")."""
+        if spec.endswith("%"):
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            spec = f"{int(total * float(spec[:-1]) / 100) // 2**20}MB"
+        try:
+            self._con.execute(f"SET memory_limit = '{spec.replace(chr(39), '')}'")
+        except duckdb.Error as exc:
+            raise ValueError(f"--memory-limit {spec!r}: {exc}") from None
 
     def close(self) -> None:
         """Checkpoint and close the file."""
@@ -200,14 +227,26 @@ class DuckDBStore:
         return cur
 
     # -- write path -----------------------------------------------------------------------------
-    def write(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> set[uuid.UUID]:
-        """Insert new events and quarantine records in one transaction; return duplicate ids."""
-        keys = [e.id.bytes for e in events]
+    def write(
+        self,
+        events: Sequence[Event],
+        rejected: Sequence[Rejected],
+        facts: ProfileFacts | None = None,
+    ) -> set[bytes]:
+        """Insert new events, quarantine records and profile facts in one transaction.
+
+        Returns the duplicate ids.
+        """
+        keys = [e.id for e in events]
+        links = self._known.new_links(facts.links) if facts else []
+        traits = self._known.new_traits(facts.traits) if facts else []
+        days = 0
+        batch = Batch()
         with self._write_lock:
             cur = self._cursor()
             try:
-                cur.execute("BEGIN TRANSACTION")
-                duplicates: set[uuid.UUID] = set()
+                begin = "BEGIN TRANSACTION"
+                duplicates: set[bytes] = set()
                 fresh: Sequence[Event] = events
                 if events:
                     seen = self._seen_filter()
@@ -215,31 +254,83 @@ class DuckDBStore:
                     if maybe:
                         cur.register("maybe_ids", pa.table({"id": pa.array(maybe, pa.uuid())}))
                         rows = cur.execute(
-                            "SELECT id FROM events WHERE id IN (SELECT id FROM maybe_ids)"
+                            f"{begin}; SELECT id FROM events WHERE id IN (SELECT id FROM maybe_ids)"
                         ).fetchall()
+                        begin = ""
                         cur.unregister("maybe_ids")
-                        duplicates = {r[0] for r in rows}
+                        duplicates = {r[0].bytes for r in rows}
                         fresh = [e for e in events if e.id not in duplicates]
                     if fresh:
-                        cur.register("incoming", events_table(fresh))
-                        cur.execute("INSERT INTO events SELECT * FROM incoming")
-                        cur.unregister("incoming")
+                        table = events_table(fresh)
+                        batch.insert("events", table)
+                        days = duckdb_rollups.append(batch, table, self._zones)
                 if rejected:
-                    cur.register("incoming_rejected", rejected_table(rejected))
-                    cur.execute("INSERT INTO quarantine SELECT * FROM incoming_rejected")
-                    cur.unregister("incoming_rejected")
-                cur.execute("COMMIT")
+                    batch.insert("quarantine", rejected_table(rejected))
+                if links:  # resolving identities reads between writes: statements of its own
+                    batch.run(cur, begin)
+                    duckdb_profiles.apply(cur, ProfileFacts(links, traits))
+                    cur.execute("COMMIT")
+                else:
+                    if traits:
+                        traits_rows = duckdb_profiles.traits_table(traits)
+                        batch.insert("traits", traits_rows, duckdb_profiles.TRAITS_UPSERT)
+                    batch.run(cur, begin, "COMMIT")
             except duckdb.Error as exc:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
-                raise StoreUnavailable(f"DuckDB write failed: {exc}") from exc
+                raise _write_error(exc) from exc
+            self._known.wrote(links, traits)
+            self._unmerged += days
+            if self._unmerged > MERGE_ROWS or (
+                self._unmerged and time.monotonic() - self._merged_at > MERGE_SECONDS
+            ):
+                self._merge()
             if fresh:
-                stored = [e.id.bytes for e in fresh] if duplicates else keys
+                stored = [e.id for e in fresh] if duplicates else keys
                 if self._seen is not None:
                     self._seen.add_all(stored)
                 if self._building is not None:
                     self._building.extend(stored)
             return duplicates
+
+    def _merge(self) -> None:
+        """Merge the rollup's partial rows (under the write lock)."""
+        try:
+            duckdb_rollups.merge(self._cursor())
+        except duckdb.Error as exc:  # the rows stay correct unmerged; try again later
+            log.warning("merging the activity rollup failed: %s", exc)
+        else:
+            self._unmerged = 0
+        self._merged_at = time.monotonic()
+
+    def rollup_zone(self, workspace: str) -> str:
+        """The zone of the workspace's rollup days."""
+        return self._zones.get(workspace, rollups.DEFAULT_ZONE)
+
+    def rebuild_rollups(
+        self, workspace: str, zone: str, days: tuple[int, int] | None = None
+    ) -> None:
+        """Replace the workspace's rollup rows (all, in `zone` from now on; or those of the
+        blocks holding local days [first, last]) by a count of its stored events, in one
+        transaction."""
+        blocks = rollups.blocks_of(days)
+        select, params = rollups.from_events(self, workspace, zone, rollups.days_of(blocks))
+        with self._write_lock:
+            cur = self._cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                duckdb_rollups.replace(cur, workspace, blocks, select, params)
+                zones = {**self._zones, workspace: zone} if days is None else self._zones
+                cur.execute(
+                    "INSERT INTO meta VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = $v",
+                    {"n": rollups.ZONES, "v": json.dumps(zones)},
+                )
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
+                raise _write_error(exc) from exc
+            self._zones = zones
 
     def _seen_filter(self) -> SeenIds | None:
         """The Bloom filter of stored ids; None until the first one is built (under the lock).
@@ -303,26 +394,31 @@ class DuckDBStore:
         rows = (
             self._cursor()
             .execute(
-                "SELECT name, plan_mode, created_at, coalesce(retention_days, 0) FROM workspaces "
-                "ORDER BY created_at"
+                "SELECT name, plan_mode, created_at, coalesce(retention_days, 0), "
+                "coalesce(timezone, 'UTC') FROM workspaces ORDER BY created_at"
             )
             .fetchall()
         )
         return [
-            Workspace(name=r[0], plan_mode=r[1], created_at=r[2], retention_days=r[3]) for r in rows
+            Workspace(
+                name=r[0], plan_mode=r[1], created_at=r[2], retention_days=r[3], timezone=r[4]
+            )
+            for r in rows
         ]
 
     def save_workspace(self, workspace: Workspace) -> None:
         """Insert or update one workspace."""
         self._cursor().execute(
-            "INSERT INTO workspaces (name, plan_mode, created_at, retention_days) "
-            "VALUES ($name, $mode, $created, $days) ON CONFLICT (name) DO UPDATE SET "
-            "plan_mode = excluded.plan_mode, retention_days = excluded.retention_days",
+            "INSERT INTO workspaces (name, plan_mode, created_at, retention_days, timezone) "
+            "VALUES ($name, $mode, $created, $days, $tz) ON CONFLICT (name) DO UPDATE SET "
+            "plan_mode = excluded.plan_mode, retention_days = excluded.retention_days, "
+            "timezone = excluded.timezone",
             {
                 "name": workspace.name,
                 "mode": workspace.plan_mode,
                 "created": workspace.created_at or utcnow(),
                 "days": workspace.retention_days,
+                "tz": workspace.timezone,
             },
         )
 
@@ -331,8 +427,8 @@ class DuckDBStore:
         rows = (
             self._cursor()
             .execute(
-                "SELECT key_id, workspace, scope, key_hash, created_at, revoked_at, label "
-                "FROM keys ORDER BY created_at"
+                "SELECT key_id, workspace, scope, key_hash, created_at, revoked_at, label, "
+                "coalesce(test, false) FROM keys ORDER BY created_at"
             )
             .fetchall()
         )
@@ -341,9 +437,9 @@ class DuckDBStore:
     def save_key(self, key: KeyRecord) -> None:
         """Insert a key record or update its revocation."""
         self._cursor().execute(
-            "INSERT INTO keys VALUES ($key_id, $workspace, $scope, $key_hash, $created_at, "
-            "$revoked_at, $label) ON CONFLICT (key_id) DO UPDATE SET revoked_at = "
-            "excluded.revoked_at",
+            "INSERT INTO keys (key_id, workspace, scope, key_hash, created_at, revoked_at, label, "
+            "test) VALUES ($key_id, $workspace, $scope, $key_hash, $created_at, $revoked_at, "
+            "$label, $test) ON CONFLICT (key_id) DO UPDATE SET revoked_at = excluded.revoked_at",
             msgspec.structs.asdict(key),
         )
 
@@ -361,9 +457,25 @@ class DuckDBStore:
         )
         with self._write_lock:
             cur = self._cursor()
-            cur.register("replays", tbl)
-            cur.execute("INSERT INTO quarantine_replays SELECT * FROM replays")
-            cur.unregister("replays")
+            try:
+                cur.register("replays", tbl)
+                cur.execute("INSERT INTO quarantine_replays SELECT * FROM replays")
+            except duckdb.Error as exc:
+                raise _write_error(exc) from exc
+            finally:
+                cur.unregister("replays")
+
+    def check_writable(self) -> None:
+        """StoreFull while the file system holding the database has less than FREE_MARGIN.
+
+        A probe row alone would not tell: a failed commit gives back the WAL bytes it had
+        written, so a tiny write fits again while the next real group still does not.
+        """
+        if self.path == ":memory:":
+            return
+        free = shutil.disk_usage(Path(self.path).parent).free
+        if free < FREE_MARGIN:
+            raise StoreFull(f"DuckDB: the disk is full ({free} bytes free)")
 
     # -- privacy: deletion, suppression, audit ----------------------------------------------------
     def delete_rows(self, table: str, where: str, params: dict[str, Any]) -> int:
@@ -371,11 +483,26 @@ class DuckDBStore:
         if table not in DELETABLE:
             raise ValueError(f"cannot delete from {table!r}")
         with self._write_lock:
+            self._known.forget()
             try:
                 rows = self._cursor().execute(f"DELETE FROM {table} WHERE {where}", params)
                 return int(rows.fetchall()[0][0])
             except duckdb.Error as exc:
                 raise StoreUnavailable(f"DuckDB delete failed: {exc}") from exc
+
+    def meta(self, name: str) -> str | None:
+        """A value the store keeps about itself, or None."""
+        rows = self._cursor().execute("SELECT value FROM meta WHERE name = $n", {"n": name})
+        found = rows.fetchall()
+        return str(found[0][0]) if found else None
+
+    def save_meta(self, name: str, value: str) -> None:
+        """Set a value the store keeps about itself."""
+        with self._write_lock:
+            self._cursor().execute(
+                "INSERT INTO meta VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = $v",
+                {"n": name, "v": value},
+            )
 
     def suppressions(self) -> list[Suppression]:
         """Every suppression (a lifted one is deleted, so all are active)."""
@@ -437,7 +564,3 @@ class DuckDBStore:
                     "counts": _json.encode(entry.counts).decode(),
                 },
             )
-
-
-class StoreLocked(StoreUnavailable):
-    """Another process holds the DuckDB file (a running `tracklog serve`)."""
