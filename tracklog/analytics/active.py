@@ -1,10 +1,11 @@
 """Active users and active accounts: DAU, WAU, MAU and stickiness for each day of a range.
 
-WAU and MAU of a day count who was active in the 7 and 30 days ending that day, so the range
-is read from 29 days before its start. The two stores get the counts differently, side by
-side below: DuckDB walks each subject's active days with a window function and adds up the
-day spans they cover (no DISTINCT over expanded rows); ClickHouse 18.16 has no window
-functions but expands each active day over the windows it belongs to and counts exactly.
+Days are local days of the scope's zone. WAU and MAU of a day count who was active in the 7
+and 30 days ending that day, so the range is read from 29 days before its start. The two
+stores get the counts differently, side by side below: DuckDB walks each subject's active
+days with a window function and adds up the day spans they cover (no DISTINCT over expanded
+rows); ClickHouse 18.16 has no window functions but expands each active day over the
+windows it belongs to and counts exactly.
 """
 
 from __future__ import annotations
@@ -12,58 +13,79 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tracklog.analytics.scope import (
-    MASK_DAYS,
-    Query,
-    Scope,
-    day_bit,
-    day_date,
-    day_number,
-    events_source,
-    mask_any,
-    new_query,
-)
-from tracklog.analytics.trends import ACTIVITY
+from tracklog.analytics.activity import activity, any_day, masks, pivot
+from tracklog.analytics.scope import MASK_DAYS, Scope, active_subjects, day_bit, mask_any
+from tracklog.events import utcnow
+from tracklog.store.query import Query, new_query
+from tracklog.store.rollups import BLOCK_DAYS
 
 WINDOWS = (1, 7, 30)
+# Days a range may have for the counts to come from masks (three sums per day in one query).
+MASK_POINTS = 120
 
 
 def active(store: Any, scope: Scope, of: str = "users", event: str | None = None) -> dict[str, Any]:
     """DAU/WAU/MAU per day of the scope, of users (persons) or accounts (group ids)."""
     q = new_query(store)
-    subject = "grp" if of == "accounts" else "person"
-    where = [ACTIVITY]
-    if event is not None:
-        where.append(f"event_name = {q.param(event)}")
-    if of == "accounts":
-        where.append("coalesce(group_id, '') != ''")
-    first, last = day_number(scope.start), day_number(scope.end - dt.timedelta(microseconds=1))
-    widened = dt.datetime.combine(day_date(first - 29), dt.time())
-    source = events_source(q, scope, where, start=widened)
-    if q.dialect.name == "clickhouse":
+    subject, where = active_subjects(q, of, event)
+    cal = scope.calendar
+    first, last = cal.day(scope.start), cal.day(scope.end - dt.timedelta(microseconds=1))
+    widened = cal.day_start(first - 29)
+    kind = "group" if of == "accounts" else "actor"
+    masked = None
+    if last - first < MASK_POINTS:
+        masked = masks(q, store, scope, [event] if event else None, widened, kind)
+    if masked is not None:
+        counts = _from_masks(store, q, masked, first, last)
+    else:  # built only here: it asks the store whether the range's ends hold events
+        source = activity(q, store, scope, where, start=widened)
         pairs = f"(SELECT DISTINCT day, {subject} AS subject FROM {source})"
-        counts = _clickhouse(store, q, pairs)
-    elif last - (first - 29) < MASK_DAYS:
-        counts = _duckdb_masks(
-            store, q, f"(SELECT day, {subject} AS subject FROM {source})", first, last
-        )
-    else:
-        pairs = f"(SELECT DISTINCT day, {subject} AS subject FROM {source})"
-        counts = _duckdb(store, q, pairs)
+        if q.dialect.name == "clickhouse":
+            counts = _clickhouse(store, q, pairs)
+        elif last - (first - 29) < MASK_DAYS:
+            days = f"(SELECT day, {subject} AS subject FROM {source})"
+            counts = _duckdb_masks(store, q, days, first, last)
+        else:
+            counts = _duckdb(store, q, pairs)
     points = []
+    now = utcnow()
     for n in range(first, last + 1):
         dau, wau, mau = (counts.get((w, n), 0) for w in WINDOWS)
+        # Each day counts from its local midnight (days before `from` count for the windows),
+        # so only its end can fall short: `to` or now inside it.
+        ends = cal.day_start(n + 1)
         points.append(
             {
-                "date": day_date(n).isoformat(),
+                "date": cal.date(n).isoformat(),
                 "dau": dau,
                 "wau": wau,
                 "mau": mau,
                 "stickiness": round(dau / mau, 4) if mau else 0.0,
+                "partial": ends > scope.end or ends > now,
             }
         )
     latest = {k: v for k, v in points[-1].items() if k != "date"} if points else {}
     return {"of": of, "event": event, "points": points, "latest": latest}
+
+
+def _from_masks(
+    store: Any, q: Query, masked: str, first: int, last: int
+) -> dict[tuple[int, int], int]:
+    """DAU/WAU/MAU per day from each subject's masks of active days (rollup masks): one row
+    per subject and block, then each count tests that row's bits of the window."""
+    d = q.dialect
+    blocks = range((first - 29) // BLOCK_DAYS, last // BLOCK_DAYS + 1)
+    columns, names = pivot(d, blocks)
+    wanted = [(w, n) for n in range(first, last + 1) for w in WINDOWS]
+    sums = ", ".join(
+        f"sum(CASE WHEN {any_day(d, names, n - w + 1, n)} THEN 1 ELSE 0 END)" for w, n in wanted
+    )
+    rows = q.run(
+        store,
+        f"SELECT {sums} FROM (SELECT subject, {columns} FROM {masked} GROUP BY subject) "
+        f"AS {q.alias('subjects')}",
+    )
+    return {key: int(v or 0) for key, v in zip(wanted, rows[0], strict=True)}
 
 
 def _duckdb_masks(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracklog.analytics.scope import Query
+from tracklog.store.query import Query
 
 OPERATORS = ("eq", "neq", "contains", "gt", "gte", "lt", "lte")
 _COMPARE = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}

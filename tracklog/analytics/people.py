@@ -1,7 +1,7 @@
-"""Users and accounts: who they are (traits from identify and group calls) and how active.
+"""Accounts: who they are (their merged traits), their people, how active, and their health.
 
-A user's name and email come from their latest identify traits; an account's name from its
-latest group traits. Health tiers say which accounts are alive (see `Health`).
+Health tiers say which accounts are alive (see `Health`); an account's people are listed by
+tracklog/analytics/users.py, with the same fields as everywhere.
 """
 
 from __future__ import annotations
@@ -10,140 +10,148 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
+from tracklog.analytics import traits, users
+from tracklog.analytics.activity import activity
+from tracklog.analytics.scope import ACTIVITY, Scope, day_bit, identities, person_of
+from tracklog.analytics.timeline import Calendar, iso
+from tracklog.events import from_ms, utcnow
+from tracklog.events import iso as stored_iso
+from tracklog.store.query import Query, new_query
+from tracklog.zones import instant
 
-from tracklog.analytics.filters import in_list
-from tracklog.analytics.scope import (
-    Query,
-    Scope,
-    day_bit,
-    day_date,
-    day_number,
-    events_source,
-    new_query,
-)
-from tracklog.analytics.timeline import iso
-from tracklog.analytics.trends import ACTIVITY
-
-_decode = msgspec.json.Decoder()
+_EPOCH = instant(0)
+_TICK = dt.timedelta(microseconds=1)
 SIGN_IN = "signed_in"
-NAME_TRAITS = ("name", "user_name", "username", "full_name")
 
 
 @dataclass(frozen=True)
 class Health:
-    """Account health from recency and frequency.
+    """Account health from recency and frequency, as of `to`, over local days.
 
-    active: seen within `active_days` and on at least `min_active_days` distinct days of the
-    last 30; at_risk: seen within `at_risk_days` (or recently but rarely); dormant: otherwise.
+    With D the local day holding the last instant before `to`: active when last seen on
+    D - (active_days - 1) … D and active on at least `min_active_days` distinct days of
+    D - 29 … D; at_risk when not active but last seen on D - (at_risk_days - 1) … D;
+    dormant otherwise (or never seen).
     """
 
     active_days: int = 7
     at_risk_days: int = 30
     min_active_days: int = 2
 
-    def tier(self, last_seen: dt.datetime | None, active_days_30: int, now: dt.datetime) -> str:
-        """The tier of an account last seen at `last_seen`."""
+    def judge(
+        self, last_seen: dt.datetime | None, active_days_30: int, cal: Calendar, end: dt.datetime
+    ) -> tuple[str, str]:
+        """The tier of an account last seen at `last_seen`, and a sentence saying why."""
         if last_seen is None:
-            return "dormant"
-        age = now - last_seen
-        if age <= dt.timedelta(days=self.active_days) and active_days_30 >= self.min_active_days:
-            return "active"
-        if age <= dt.timedelta(days=self.at_risk_days):
-            return "at_risk"
-        return "dormant"
+            return "dormant", "No activity yet."
+        age = cal.day(end - _TICK) - cal.day(last_seen)  # 0: last seen on D
+        seen = cal.date(cal.day(last_seen)).isoformat()
+        days = f"{active_days_30} day{'' if active_days_30 == 1 else 's'}"
+        if age < self.active_days:
+            if active_days_30 >= self.min_active_days:
+                return "active", (
+                    f"Last active on {seen}, within the last {self.active_days} days, and "
+                    f"active on {days} of the last 30 (at least {self.min_active_days} needed)."
+                )
+            return "at_risk", (
+                f"Last active on {seen}, within the last {self.active_days} days, but active "
+                f"on only {days} of the last 30 ({self.min_active_days} needed to be active)."
+            )
+        if age < self.at_risk_days:
+            return "at_risk", (
+                f"Last active on {seen}: not within the last {self.active_days} days, but "
+                f"within the last {self.at_risk_days}."
+            )
+        return "dormant", (
+            f"No activity in the last {self.at_risk_days} days; last active on {seen}."
+        )
 
 
-def _traits(raw: str | None) -> dict[str, Any]:
-    if not raw:
-        return {}
-    try:
-        value = _decode.decode(raw)
-    except msgspec.DecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def display_name(traits: dict[str, Any], *keys: str) -> str | None:
-    """The first non-empty name-like trait, or "first last"."""
-    for key in keys or NAME_TRAITS:
-        if isinstance(traits.get(key), str) and traits[key]:
-            return str(traits[key])
-    parts = [traits.get("first_name"), traits.get("last_name")]
-    joined = " ".join(p for p in parts if isinstance(p, str) and p)
-    return joined or None
-
-
-def _account_name(traits: dict[str, Any]) -> str | None:
-    return display_name(traits, "account_name", "name")
-
-
-def _latest_traits(
-    store: Any, scope: Scope, type_: str, subject: str, ids: list[str] | None
-) -> dict[str, dict[str, Any]]:
-    """The latest traits of each id (persons for identify, accounts for group); all if None."""
-    if ids is not None and not ids:
-        return {}
-    q = new_query(store)
-    source = events_source(q, scope, [f"type = {q.param(type_)}"])
-    where = f"WHERE {in_list(q, subject, ids)}" if ids is not None else ""
-    rows = q.run(
-        store, f"SELECT {subject}, argMax(properties, ts) FROM {source} {where} GROUP BY {subject}"
-    )
-    return {str(r[0]): _traits(r[1]) for r in rows}
+def windows(scope: Scope) -> dict[str, dict[str, str]]:
+    """The 7- and 30-day windows as of `to` (local days D-6 … D and D-29 … D), as ISO times."""
+    cal = scope.calendar
+    last = cal.day(scope.end - _TICK)
+    return {
+        f"active_users_{n}d": {
+            "from": cal.zone.iso(cal.day_start(last - n + 1)),
+            "to": stored_iso(scope.end) or "",
+        }
+        for n in (7, 30)
+    }
 
 
 def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[tuple[Any, ...]]:
-    week, month = scope.end - dt.timedelta(days=7), scope.end - dt.timedelta(days=30)
-    source = events_source(q, scope, ["coalesce(group_id, '') != ''", *extra])
+    """(group, users, active 7d, active 30d, sign-ins, events, last seen (epoch ms), active
+    days of the 30) of every account with an event in the range. Users, sign-ins and events
+    count the range; the windows and the last activity are as of `to`, whatever `from` is.
+
+    Read from the day rollup (raw events at the range's cut edges; all of them with `raw`):
+    each account's groups of all history, `fresh` telling those in the range. People are
+    those with an id: an event with neither a user id nor an anonymous id is the account's
+    activity, but nobody's.
+    """
+    last_day = scope.calendar.day(scope.end - _TICK)
+    source = activity(
+        q, store, scope, ["coalesce(group_id, '') != ''", *extra], start=_EPOCH,
+        since=scope.start, persons=False, times=True,
+    )  # fmt: skip
     act = "type NOT IN ('identify', 'group', 'alias')"
-    signed_in = f"{act} AND event_name = {q.param(SIGN_IN)}"
-    recent = f"{act} AND ts >= {q.time(month)}"
+    signed_in = f"{act} AND fresh = 1 AND event_name = {q.param(SIGN_IN)}"
+    recent = f"{act} AND day >= {last_day - 29}"
+    sums = (
+        f"sum(CASE WHEN fresh = 1 THEN n ELSE 0 END) AS r, "
+        f"sum(CASE WHEN {act} AND fresh = 1 THEN n ELSE 0 END) AS e, "
+        f"sum(CASE WHEN {signed_in} THEN n ELSE 0 END) AS s, "
+        f"max(CASE WHEN {act} THEN hi_ms END) AS last, "
+        f"max(CASE WHEN {act} AND day >= {last_day - 6} THEN 1 ELSE 0 END) AS a7"
+    )
     if q.dialect.name == "duckdb":
-        # One row per account and person, with a mask of the (at most 31) days of the last
-        # 30 they were active on: a far smaller GROUP BY than one row per person and day.
-        first = day_number(month)
-        people = (
-            f"(SELECT grp, person, count_if({act}) AS n, count_if({signed_in}) AS s, "
-            f"max(CASE WHEN {act} THEN ts END) AS last, "
-            f"max(CASE WHEN {act} AND ts >= {q.time(week)} THEN 1 ELSE 0 END) AS a7, "
-            f"bit_or(CASE WHEN {recent} THEN {day_bit('day', first)} ELSE 0::UBIGINT END) "
-            f"AS days30 FROM {source} GROUP BY grp, person)"
+        # One row per account and sender id, with a mask of the (at most 30) local days of
+        # the 30-day window they were active on: a far smaller GROUP BY than one per day.
+        window = (
+            f"bit_or(CASE WHEN {recent} THEN {day_bit('day', last_day - 29)} "
+            f"ELSE 0::UBIGINT END) AS days30"
         )
-        return q.run(
-            store,
-            f"SELECT grp, count(*), count_if(a7 = 1), count_if(days30 != 0), sum(s), sum(n), "
-            f"max(last), bit_count(bit_or(days30)) FROM {people} GROUP BY grp",
-        )
-    # First down to one row per account, person and day, then the distinct counts over
-    # those: far fewer rows to deduplicate than the events themselves.
-    daily = (
-        f"(SELECT grp, person, day, sum(CASE WHEN {act} THEN 1 ELSE 0 END) AS n, "
-        f"sum(CASE WHEN {signed_in} THEN 1 ELSE 0 END) AS s, "
-        f"max(CASE WHEN {act} THEN ts END) AS last, "
-        f"max(CASE WHEN {act} AND ts >= {q.time(week)} THEN 1 ELSE 0 END) AS a7, "
-        f"max(CASE WHEN {recent} THEN 1 ELSE 0 END) AS a30 "
-        f"FROM {source} GROUP BY grp, person, day)"
+        days, active30, kept = "bit_count(bit_or(days30))", "days30 != 0", "days30"
+    else:
+        # ClickHouse 18.16 has no bit count: one row per account, sender id and day of the
+        # window (and one for all before it), the days counted distinct.
+        window = f"CASE WHEN {recent} THEN day ELSE -1 END AS d30"
+        days, active30 = "coalesce(count(DISTINCT CASE WHEN a30 = 1 THEN d30 END), 0)", "a30 = 1"
+        kept = "d30, a30"
+        sums += f", max(CASE WHEN {recent} THEN 1 ELSE 0 END) AS a30"
+    by = "grp, actor" if q.dialect.name == "duckdb" else "grp, actor, d30"
+    # Per sender id first, then resolved to people: the join with the identities meets one
+    # row per id instead of one per id, day and name; the distinct counts leave NULL (an
+    # event with no sender) out.
+    sent = f"(SELECT grp, actor, {sums}, {window} FROM {source} GROUP BY {by})"
+    resolved = (
+        f"(SELECT grp, r, e, s, last, a7, {kept}, {person_of()} AS person "
+        f"FROM {sent} AS {q.alias('sent')} "
+        f"{q.dialect.left_join} {identities(q, scope.workspace)} AS {q.alias('persons')} "
+        f"USING (actor))"
     )
-    return list(
-        q.run(
-            store,
-            f"SELECT grp, count(DISTINCT person), "
-            f"count(DISTINCT CASE WHEN a7 = 1 THEN person END), "
-            f"count(DISTINCT CASE WHEN a30 = 1 THEN person END), sum(s), sum(n), max(last), "
-            f"count(DISTINCT CASE WHEN a30 = 1 THEN day END) FROM {daily} GROUP BY grp",
-        )
+    # coalesce: ClickHouse 18.16 counts no distinct value as NULL, later ones as 0.
+    people = [
+        f"coalesce(count(DISTINCT CASE WHEN {c} THEN person END), 0)"
+        for c in ("r > 0", "a7 = 1", active30)
+    ]
+    rows = q.run(
+        store,
+        f"SELECT grp, {', '.join(people)}, sum(s), sum(e), max(last), {days}, sum(r) "
+        f"FROM {resolved} AS {q.alias('resolved')} GROUP BY grp",
     )
+    return [r[:-1] for r in rows if r[-1]]  # accounts with an event in the range
 
 
 def _account(
-    row: tuple[Any, ...], name: str | None, health: Health, now: dt.datetime
+    row: tuple[Any, ...], name: str | None, health: Health, scope: Scope
 ) -> dict[str, Any]:
     # Aggregates over no matching rows may come back NULL (ClickHouse 18.16 does for
-    # count(DISTINCT CASE …)), and a missing time as the epoch: both mean "none".
-    grp, users, active7, active30, sign_ins, events, last_seen, days30 = row
-    if last_seen is not None and last_seen.year <= 1970:
-        last_seen = None
+    # count(DISTINCT CASE …)), and a missing time as 0: both mean "none".
+    grp, users, active7, active30, sign_ins, events, last_ms, days30 = row
+    last_seen = from_ms(int(last_ms)) if last_ms else None
+    tier, reason = health.judge(last_seen, int(days30 or 0), scope.calendar, scope.end)
     return {
         "group_id": str(grp),
         "name": name,
@@ -153,38 +161,89 @@ def _account(
         "sign_ins": int(sign_ins or 0),
         "events": int(events or 0),
         "last_seen": iso(last_seen) if last_seen else None,
-        "health": health.tier(last_seen, int(days30 or 0), now),
+        "health": tier,
+        "health_reason": reason,
     }
 
 
+TIERS = ("active", "at_risk", "dormant")
+ACCOUNT_SORTS = (
+    "name", "users", "active_users_7d", "active_users_30d", "sign_ins", "events", "last_seen",
+    "health",
+)  # fmt: skip
+# Each sort's order when none is asked: the most and the newest first, names from A to Z and
+# tiers from active to dormant.
+ACCOUNT_ORDER = {s: "asc" if s in ("name", "health") else "desc" for s in ACCOUNT_SORTS}
+
+
+@dataclass(frozen=True)
+class AccountList:
+    """What an accounts list asks for: whom (search, tiers), in which order, which page."""
+
+    search: str | None = None
+    health: tuple[str, ...] = ()  # any of TIERS; none: every tier
+    sort: str = "active_users_30d"
+    order: str | None = None  # asc or desc; None: the sort's own (ACCOUNT_ORDER)
+    limit: int = 100
+    offset: int = 0
+
+
+def _sorted(found: list[dict[str, Any]], sort: str, descending: bool) -> list[dict[str, Any]]:
+    """Accounts in the asked order: ties by id ascending (Python's sorts are stable, with
+    `reverse` too), and those with no value (no name, never seen) last either way."""
+
+    def key(a: dict[str, Any]) -> Any:
+        if sort == "name":
+            return (a["name"].lower(), a["name"])
+        if sort == "health":
+            return TIERS.index(a["health"])
+        return a[sort]  # last_seen is ISO text of one form; the others are numbers
+
+    by_id = sorted(found, key=lambda a: str(a["group_id"]))
+    present = [a for a in by_id if a[sort] not in (None, "")]
+    present.sort(key=key, reverse=descending)
+    return present + [a for a in by_id if a[sort] in (None, "")]
+
+
 def accounts(
-    store: Any, scope: Scope, health: Health, search: str | None = None, limit: int = 100
+    store: Any, scope: Scope, health: Health, req: AccountList | None = None
 ) -> dict[str, Any]:
-    """Every account seen in the scope, most active first."""
+    """A page of the accounts seen in the scope (most active first), how many matched, and
+    how many of those matching the search are in each tier.
+
+    The whole list is computed (one GROUP BY per account), then filtered, counted, sorted and
+    cut in Python: the tiers are judged here (`Health`), and accounts are few next to people.
+    """
+    req = req or AccountList()
     rows = _account_rows(store, scope, new_query(store), [])
-    names = _latest_traits(store, scope, "group", "grp", None)  # group calls are few
+    names = traits.merged(store, scope.workspace, "account", None, traits.ACCOUNT_KEYS)
     found = [
-        _account(
-            r, display_name(names.get(str(r[0]), {}), "account_name", "name"), health, scope.end
-        )
-        for r in rows
+        _account(r, traits.account_name(names.get(str(r[0]), {})), health, scope) for r in rows
     ]
-    if search:
-        needle = search.lower()
+    if req.search:
+        needle = req.search.lower()
         found = [
             a
             for a in found
             if needle in a["group_id"].lower() or needle in (a["name"] or "").lower()
         ]
-    found.sort(key=lambda a: (-a["active_users_30d"], -a["events"], a["group_id"]))
+    counts = {tier: sum(1 for a in found if a["health"] == tier) for tier in TIERS}
+    if req.health:
+        found = [a for a in found if a["health"] in req.health]
+    descending = (req.order or ACCOUNT_ORDER[req.sort]) == "desc"
+    found = _sorted(found, req.sort, descending)
     return {
-        "accounts": found[:limit],
+        "accounts": found[req.offset : req.offset + req.limit],
         "total": len(found),
+        "offset": req.offset,
+        "limit": req.limit,
+        "counts": counts,
         "thresholds": {
             "active_days": health.active_days,
             "at_risk_days": health.at_risk_days,
             "min_active_days": health.min_active_days,
         },
+        "windows": windows(scope),
     }
 
 
@@ -194,83 +253,61 @@ def account(store: Any, scope: Scope, health: Health, group_id: str) -> dict[str
     rows = _account_rows(store, scope, q, [f"group_id = {q.param(group_id)}"])
     if not rows:
         return None
-    traits = _latest_traits(store, scope, "group", "grp", [group_id]).get(group_id, {})
-    summary = _account(rows[0], _account_name(traits), health, scope.end)
-    summary["traits"] = traits
+    found = traits.merged(store, scope.workspace, "account", [group_id]).get(group_id, {})
+    summary = _account(rows[0], traits.account_name(found), health, scope)
+    summary["traits"] = found
+    people = users.account_users(store, scope, group_id)
     q = new_query(store)
-    source = events_source(q, scope, [f"group_id = {q.param(group_id)}"])
-    user_rows = q.run(
-        store,
-        f"SELECT person, sum(CASE WHEN {ACTIVITY} THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN event_name = {q.param(SIGN_IN)} THEN 1 ELSE 0 END), max(ts) "
-        f"FROM {source} GROUP BY person ORDER BY max(ts) DESC LIMIT 1000",
-    )
-    user_traits = _latest_traits(
-        store, _all_time(scope), "identify", "person", [str(r[0]) for r in user_rows]
-    )
-    users = [
-        {
-            "user_id": str(r[0]),
-            "name": display_name(user_traits.get(str(r[0]), {})),
-            "email": user_traits.get(str(r[0]), {}).get("email"),
-            "events": int(r[1] or 0),
-            "sign_ins": int(r[2] or 0),
-            "last_seen": iso(r[3]),
-        }
-        for r in user_rows
-    ]
-    q = new_query(store)
-    source = events_source(q, scope, [f"group_id = {q.param(group_id)}", ACTIVITY])
+    source = activity(q, store, scope, [f"group_id = {q.param(group_id)}", ACTIVITY])
     daily = q.run(
         store,
-        f"SELECT day, count(*), count(DISTINCT person) FROM {source} GROUP BY day ORDER BY day",
+        f"SELECT day, sum(n), count(DISTINCT person) FROM {source} GROUP BY day ORDER BY day",
     )
-    activity = [
-        {"date": day_date(int(r[0])).isoformat(), "events": int(r[1]), "active_users": int(r[2])}
-        for r in daily
+    return {
+        "account": summary,
+        "users": people,
+        "activity": _activity(scope, daily),
+        "windows": windows(scope),
+    }
+
+
+def _activity(scope: Scope, daily: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """An account's events and active people per local day (with events) of the range."""
+    cal, now = scope.calendar, utcnow()
+    return [
+        {
+            "date": cal.date(int(day)).isoformat(),
+            "events": int(events),
+            "active_users": int(people),
+            "partial": cal.bucket("day", int(day)).partial(scope.start, scope.end, now),
+        }
+        for day, events, people in daily
     ]
-    return {"account": summary, "users": users, "activity": activity}
 
 
-def _all_time(scope: Scope) -> Scope:
-    return Scope(scope.workspace, dt.datetime(1970, 1, 1), scope.end, scope.include_test)
-
-
-def users(store: Any, scope: Scope, search: str | None = None, limit: int = 50) -> dict[str, Any]:
-    """Users seen in the scope, most recent first; `search` matches id, email or name."""
+def account_refs(
+    store: Any, scope: Scope, among: users.Among, req: users.UserList
+) -> dict[str, Any]:
+    """A page of the accounts `among` names (a subquery of ids, such as a report's), by id,
+    with their names; and how many there are."""
     q = new_query(store)
-    where = ""
-    if search:
-        needle = q.param(search)
-        trait_match = " OR ".join(
-            q.dialect.contains(f"coalesce({q.prop_text(k)}, '')", needle)
-            for k in ("email", *NAME_TRAITS, "first_name", "last_name")
-        )
-        inner = events_source(q, scope, ["type = 'identify'"])
-        where = (
-            f"WHERE {q.dialect.contains('person', needle)} OR person IN "
-            f"(SELECT person FROM {inner} WHERE {trait_match})"
-        )
-    source = events_source(q, scope)
     rows = q.run(
         store,
-        f"SELECT person, sum(CASE WHEN {ACTIVITY} THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN event_name = {q.param(SIGN_IN)} THEN 1 ELSE 0 END), min(ts), max(ts) "
-        f"FROM {source} {where} GROUP BY person ORDER BY max(ts) DESC, person "
-        f"LIMIT {int(limit)}",
+        f"SELECT subject FROM {among(q)} AS {q.alias('subjects')} GROUP BY subject "
+        f"ORDER BY subject LIMIT {int(req.limit)} OFFSET {int(req.offset)}",
     )
-    traits = _latest_traits(store, scope, "identify", "person", [str(r[0]) for r in rows])
+    q = new_query(store)
+    # Not count(DISTINCT …): ClickHouse 18.16 answers NULL for none.
+    total = q.run(
+        store,
+        f"SELECT count(*) FROM (SELECT subject FROM {among(q)} AS {q.alias('subjects')} "
+        f"GROUP BY subject) AS {q.alias('distinct')}",
+    )
+    ids = [str(r[0]) for r in rows]
+    names = traits.merged(store, scope.workspace, "account", ids, traits.ACCOUNT_KEYS)
     return {
-        "users": [
-            {
-                "user_id": str(r[0]),
-                "email": traits.get(str(r[0]), {}).get("email"),
-                "name": display_name(traits.get(str(r[0]), {})),
-                "events": int(r[1] or 0),
-                "sign_ins": int(r[2] or 0),
-                "first_seen": iso(r[3]),
-                "last_seen": iso(r[4]),
-            }
-            for r in rows
-        ]
+        "accounts": [{"group_id": i, "name": traits.account_name(names.get(i, {}))} for i in ids],
+        "total": int(total[0][0]),
+        "offset": req.offset,
+        "limit": req.limit,
     }

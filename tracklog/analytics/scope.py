@@ -1,107 +1,78 @@
-"""What every report is asked about (workspace, time range, test events) and how SQL is built.
+"""What every report is asked about (workspace, time range, test events) and whom it counts.
 
-`Query` collects parameters under generated names in the store's placeholder style, so report
-code never formats a client's value into SQL. `events_source` is the one place that decides
-which events a report sees and who a person is: an anonymous id seen on any event together
-with a user id (identify, alias, or a tracked event) counts as that user.
+`events_source` is the one place that decides which events a report sees and who a person
+is: an anonymous id seen on any event together with a user id (identify, alias, or a tracked
+event) counts as that user. SQL is built with tracklog.store.query's `Query`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from tracklog.analytics.dialect import Dialect, dialect_for
+from tracklog.analytics.timeline import Calendar, calendar
+from tracklog.store.clock import wall_sql
+from tracklog.store.query import SENDER, Query
 
 DAY = 86_400
+# Activity: every event but identify, group and alias calls (docs/analytics.md).
+ACTIVITY = "type NOT IN ('identify', 'group', 'alias')"
+
+
+def active_subjects(q: Query, of: str, event: str | None) -> tuple[str, list[str]]:
+    """Who is counted as active ("grp" for accounts, "person" for users) and the conditions
+    of their activity: any activity, or one event name's; accounts only where there is one."""
+    where = [ACTIVITY]
+    if event is not None:
+        where.append(f"event_name = {q.param(event)}")
+    if of == "accounts":
+        where.append("coalesce(group_id, '') != ''")
+    return ("grp" if of == "accounts" else "person"), where
+
+
 # Days one activity mask holds: a bit per day in an unsigned 64-bit integer (DuckDB reports
 # count distinct people per day from one mask per person instead of DISTINCT per day).
 MASK_DAYS = 64
-# The times ClickHouse 18.16 compares correctly: DateTime is unsigned 32-bit seconds since
-# 1970, and its toDateTime('2106-…') wraps around to 1970, so a bound stops at 2105's end.
-CLICKHOUSE_TIMES = (dt.datetime(1970, 1, 1), dt.datetime(2105, 12, 31, 23, 59, 59))
 
 
 @dataclass(frozen=True)
 class Scope:
-    """A report's subject: one workspace's events in [start, end)."""
+    """A report's subject: one workspace's events in [start, end), and the zone of its days."""
 
     workspace: str
     start: dt.datetime
     end: dt.datetime
     include_test: bool = False
+    timezone: str = "UTC"  # an IANA name (checked by tracklog.zones)
+    raw: bool = False  # count from the events even where the day rollup could answer
+
+    @property
+    def calendar(self) -> Calendar:
+        """Hours, days, weeks and months of the scope's zone."""
+        return calendar(self.timezone)
 
 
-@dataclass
-class Query:
-    """A SQL statement under construction and its parameters."""
-
-    placeholder: Callable[[str], str]
-    dialect: Dialect
-    # The events relation reports read: DuckDB's table, or ClickHouse's local or distributed
-    # table with FINAL (faster than its deduplicating view, which 18.16 cannot push into).
-    table: str = "events"
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def param(self, value: Any) -> str:
-        """A placeholder bound to `value`."""
-        name = f"p{len(self.params)}"
-        self.params[name] = value
-        return self.placeholder(name)
-
-    def run(self, store: Any, sql: str) -> list[tuple[Any, ...]]:
-        """Run `sql` on `store` with the parameters it uses (DuckDB refuses unused ones)."""
-        used = {n: v for n, v in self.params.items() if re.search(rf"\b{n}\b", sql)}
-        rows: list[tuple[Any, ...]] = store.query(sql, used)
-        if self.dialect.name == "clickhouse":  # its DateTime('UTC') comes back tz-aware
-            return [tuple(_naive(v) for v in row) for row in rows]
-        return rows
-
-    def time(self, t: dt.datetime, end: bool = False) -> str:
-        """A time parameter, comparable with the timestamp column (`end`: an exclusive bound)."""
-        if self.dialect.name == "clickhouse":
-            if t.microsecond:
-                # Its DateTime holds whole seconds: round a start down and an end up, so an
-                # event stored as 12:00:05 is inside a range ending at 12:00:05.400.
-                t = t.replace(microsecond=0) + (dt.timedelta(seconds=1) if end else dt.timedelta())
-            # DateTime cannot hold a time outside 1970-2106 (a query with one fails); events
-            # outside it are stored at its ends, so bounds clamped the same way pick the same.
-            t = min(max(t, CLICKHOUSE_TIMES[0]), CLICKHOUSE_TIMES[1])
-        return self.dialect.time_value(self.param(t))
-
-    def prop_text(self, key: str, column: str = "properties") -> str:
-        """A property's value as text."""
-        return self.dialect.prop_text(column, self.param(self.dialect.prop_key(key)))
-
-    def prop_number(self, key: str, column: str = "properties") -> str:
-        """A property's value as a number."""
-        return self.dialect.prop_number(column, self.param(self.dialect.prop_key(key)))
-
-
-def _naive(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value
-
-
-def new_query(store: Any) -> Query:
-    """A Query for `store` (anything with `placeholder` and an optional `dialect`)."""
-    return Query(
-        store.placeholder,
-        dialect_for(getattr(store, "dialect", "duckdb")),
-        table=getattr(store, "events_table", "events"),
+def identities(q: Query, workspace: str) -> str:
+    """A subquery: (actor, person_of) for every id that belongs to a person (profiles)."""
+    return (
+        f"(SELECT id AS actor, person AS person_of FROM {q.identities} "
+        f"WHERE workspace = {q.param(workspace)})"
     )
 
 
-def person_map(q: Query, workspace: str) -> str:
-    """A subquery: anonymous_id -> the user id it was seen with (the smallest, if several)."""
+def person_of(column: str = "actor") -> str:
+    """SQL for the person of an actor joined with `identities` (NULL when there is no id)."""
     return (
-        f"(SELECT anonymous_id, min(user_id) AS mapped_user FROM {q.table} "
-        f"WHERE workspace = {q.param(workspace)} AND coalesce(anonymous_id, '') != '' "
-        f"AND coalesce(user_id, '') != '' GROUP BY anonymous_id)"
+        f"CASE WHEN coalesce(person_of, '') != '' THEN person_of "
+        f"WHEN {column} != '' THEN {column} END"
+    )
+
+
+def sent_by(q: Query, workspace: str, person: str) -> str:
+    """SQL: the event was sent by one of `person`'s ids (`person` already resolved)."""
+    return (
+        f"({SENDER} = {q.param(person)} OR {SENDER} IN (SELECT id FROM {q.identities} "
+        f"WHERE workspace = {q.param(workspace)} AND person = {q.param(person)}))"
     )
 
 
@@ -112,18 +83,23 @@ def events_source(
     start: dt.datetime | None = None,
     tracks_only: bool = False,
     persons: bool = True,
+    local_time: bool = False,
 ) -> str:
-    """A subquery of the scope's events as (ts, day, event_name, type, person, grp, properties).
+    """A subquery of the scope's events as (ts, wall, day, event_name, type, person, grp,
+    properties, n), one row per event (n = 1, as in tracklog/analytics/activity.py).
+
+    With `local_time`, `wall` is the time on the scope zone's clock (seconds since 1970,
+    local) and `day` the local day number; else both are NULL: their offsets are a CASE over
+    the zone's changes in the span, which an all-time span makes long to plan.
 
     `start` widens the range backwards (rolling windows need the days before the range).
-    Events with a user id are their own person; only the rest (anonymous ones, usually few)
-    are joined with the person map, so the join stays small however many events there are.
+    Each event's person is its sender's id resolved through the identities the store keeps
+    (docs/analytics.md, "Who is a person").
     `persons=False` skips that work for reports that only count events (person is NULL).
     """
     conditions = [
         f"workspace = {q.param(scope.workspace)}",
-        f"timestamp >= {q.time(start or scope.start)}",
-        f"timestamp < {q.time(scope.end, end=True)}",
+        q.during(start or scope.start, scope.end),
         *(where or []),
     ]
     if not scope.include_test:
@@ -132,23 +108,25 @@ def events_source(
         conditions.append("type = 'track'")
     d = q.dialect
     matching = " AND ".join(conditions)
+    wall, day = "NULL", "NULL"
+    if local_time:
+        epoch = d.epoch("timestamp")
+        wall = wall_sql(scope.calendar.zone, epoch, start or scope.start, scope.end)
+        day = d.idiv(wall, str(DAY))
     columns = (
-        f"timestamp AS ts, {d.idiv(d.epoch('timestamp'), str(DAY))} AS day, event_name, type, "
-        f"{{person}} AS person, group_id AS grp, properties"
+        f"timestamp AS ts, {wall} AS wall, {day} AS day, event_name, type, "
+        f"{{person}} AS person, group_id AS grp, properties, 1 AS n"
     )
     if not persons:
         return f"(SELECT {columns.format(person='NULL')} FROM {q.table} WHERE {matching})"
-    known = (
-        f"SELECT {columns.format(person='user_id')} FROM {q.table} "
-        f"WHERE {matching} AND coalesce(user_id, '') != ''"
+    sent = (
+        f"(SELECT timestamp, event_name, type, group_id, properties, {SENDER} AS actor "
+        f"FROM {q.table} WHERE {matching})"
     )
-    anonymous = (
-        f"SELECT {columns.format(person='coalesce(mapped_user, anonymous_id)')} FROM "
-        f"(SELECT timestamp, event_name, type, anonymous_id, group_id, properties "
-        f"FROM {q.table} WHERE {matching} AND coalesce(user_id, '') = '') "
-        f"{d.left_join} {person_map(q, scope.workspace)} USING (anonymous_id)"
+    return (
+        f"(SELECT {columns.format(person=person_of())} FROM {sent} AS {q.alias('sent')} "
+        f"{d.left_join} {identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor))"
     )
-    return f"({known} UNION ALL {anonymous})"
 
 
 def day_bit(day: str, first: int) -> str:
@@ -159,13 +137,3 @@ def day_bit(day: str, first: int) -> str:
 def mask_any(mask: str, low: int, width: int) -> str:
     """DuckDB SQL: whether `mask` has any of the `width` bits from bit `low` set."""
     return f"((({mask}) >> {low}) & {(1 << width) - 1}::UBIGINT != 0)"
-
-
-def day_number(t: dt.datetime) -> int:
-    """Days since 1970-01-01 of a naive UTC time."""
-    return (t - dt.datetime(1970, 1, 1)).days
-
-
-def day_date(n: int) -> dt.date:
-    """The date of a day number."""
-    return dt.date(1970, 1, 1) + dt.timedelta(days=n)

@@ -1,0 +1,306 @@
+"""People: the users list, a user's page and an account's users, with one definition of each.
+
+A person's `events` and `sign_ins` count their activity in the range; `first_seen` and
+`last_seen` are their first and last activity before `to`, over all their history; their
+name and email come from their merged traits (tracklog/analytics/traits.py). See
+docs/analytics.md, "A person's fields".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tracklog.analytics import traits
+from tracklog.analytics.activity import activity, dayless, user_ids
+from tracklog.analytics.filters import Filter, in_list
+from tracklog.analytics.scope import ACTIVITY, Scope, events_source, identities, person_of
+from tracklog.events import iso
+from tracklog.store import persons
+from tracklog.store.query import Query, new_query
+
+ALL_TIME = dt.datetime(1970, 1, 1)
+SIGN_IN = "signed_in"
+
+
+def history(scope: Scope) -> Scope:
+    """The scope's workspace and test-event choice, over all time up to its end."""
+    return dataclasses.replace(scope, start=ALL_TIME)
+
+
+def _when(value: Any) -> str | None:
+    """Epoch milliseconds as ISO-8601; None (or ClickHouse 18.16's 0 for none) as None."""
+    return iso(int(value)) if value else None
+
+
+def _counts(q: Query) -> str:
+    """Aggregates over a person's activity groups of all history (tracklog/analytics/
+    activity.py): activity in the range (`fresh`), and their first and last (epoch ms)."""
+    return (
+        f"sum(CASE WHEN {ACTIVITY} AND fresh = 1 THEN n ELSE 0 END) AS active_n, "
+        f"sum(CASE WHEN {ACTIVITY} AND event_name = {q.param(SIGN_IN)} AND fresh = 1 THEN n "
+        f"ELSE 0 END) AS sign_in_n, min(CASE WHEN {ACTIVITY} THEN lo_ms END) AS seen_first, "
+        f"max(CASE WHEN {ACTIVITY} THEN hi_ms END) AS seen_last"
+    )
+
+
+def _history(q: Query, store: Any, scope: Scope, where: list[str], **kw: Any) -> str:
+    """The groups of all history up to `to` (`fresh`: in the range), with first and last
+    times, read from the rollup in its own zone (no day is shown)."""
+    whole = history(dayless(store, scope))
+    return activity(q, store, whole, where, since=scope.start, times=True, **kw)
+
+
+def _person(
+    person: str, row: tuple[Any, ...], found: dict[str, Any], known: bool
+) -> dict[str, Any]:
+    events, sign_ins, first, last = row
+    return {
+        "user_id": person,
+        "email": traits.email(found),
+        "name": traits.display_name(found),
+        "events": int(events or 0),
+        "sign_ins": int(sign_ins or 0),
+        "first_seen": _when(first),
+        "last_seen": _when(last),
+        "anonymous": not known,
+    }
+
+
+SORTS = ("last_seen", "first_seen", "events", "sign_ins", "name", "email", "user_id")
+# Each sort's order when none is asked: the newest and the most first, text from A to Z.
+DEFAULT_ORDER = {s: "asc" if s in ("name", "email", "user_id") else "desc" for s in SORTS}
+# A subquery of person ids, written on the statement's Query: whom a drill-down lists.
+Among = Callable[[Query], str]
+
+
+@dataclass(frozen=True)
+class UserList:
+    """What a users list asks for: whom (search, filters), in which order, which page.
+
+    `events`, `group_id` and `filters` keep the people with a matching event in the range:
+    with `events` or `filters`, an activity event with one of the names (any name if none)
+    that meets every filter, on the account `group_id` if given, as a trends point counts
+    it; with `group_id` alone, any event of that account, as the account's page lists its
+    users.
+    """
+
+    search: str | None = None
+    events: tuple[str, ...] = ()
+    group_id: str | None = None
+    filters: tuple[Filter, ...] = ()
+    sort: str = "last_seen"
+    order: str | None = None  # asc or desc; None: the sort's own (DEFAULT_ORDER)
+    limit: int = 50
+    offset: int = 0
+
+
+def _did(q: Query, store: Any, scope: Scope, req: UserList) -> str:
+    """A subquery of the people with an event in the range that the list's filters name."""
+    if req.events or req.filters:
+        where = [ACTIVITY, "coalesce(event_name, '') != ''"]
+        if req.events:
+            where.append(in_list(q, "event_name", list(req.events)))
+        if req.group_id is not None:
+            where.append(f"group_id = {q.param(req.group_id)}")
+    else:
+        where = [f"group_id = {q.param(req.group_id)}"]
+    if req.filters:  # properties: only the events have them
+        where.extend(f.sql(q) for f in req.filters)
+        return f"(SELECT person FROM {events_source(q, scope, where)})"
+    return f"(SELECT person FROM {activity(q, store, dayless(store, scope), where)})"
+
+
+def _listed(q: Query, store: Any, scope: Scope, req: UserList, among: Among | None) -> str:
+    """The list's people, one row each: (person, active_n, sign_in_n, seen_first, seen_last,
+    acts), acts being their activity before `to`. The one place the list's SQL is written:
+    its page and its total both read it."""
+    # Summed per sender id first, then per person: the join with the identities meets one
+    # row per id instead of one per id, day and name.
+    source = _history(q, store, scope, [], persons=False)
+    act = f"CASE WHEN {ACTIVITY} THEN n ELSE 0 END"
+    sent = (
+        f"(SELECT actor, sum(fresh * {act}) AS sent_active, sum(CASE WHEN event_name = "
+        f"{q.param(SIGN_IN)} THEN fresh * {act} ELSE 0 END) AS sent_signins, "
+        f"min(CASE WHEN {ACTIVITY} THEN lo_ms END) AS sent_first, "
+        f"max(CASE WHEN {ACTIVITY} THEN hi_ms END) AS sent_last, sum({act}) AS sent_acts, "
+        f"max(fresh) AS sent_fresh FROM {source} GROUP BY actor)"
+    )
+    resolved = (
+        f"(SELECT {person_of()} AS person, sent_active, sent_signins, sent_first, sent_last, "
+        f"sent_acts, sent_fresh FROM {sent} AS {q.alias('sent')} {q.dialect.left_join} "
+        f"{identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor))"
+    )
+    where = ["person IS NOT NULL"]
+    if req.search:
+        needle = q.param(req.search)
+        matched = traits.matching_people(q, scope.workspace, req.search)
+        where.append(f"({q.dialect.contains('person', needle)} OR person IN {matched})")
+    if req.events or req.filters or req.group_id is not None:
+        where.append(f"person IN {_did(q, store, scope, req)}")
+    if among is not None:
+        where.append(f"person IN {among(q)}")
+    return (
+        f"(SELECT person, sum(sent_active) AS active_n, sum(sent_signins) AS sign_in_n, "
+        f"min(sent_first) AS seen_first, max(sent_last) AS seen_last, sum(sent_acts) AS acts "
+        f"FROM {resolved} AS {q.alias('resolved')} WHERE {' AND '.join(where)} "
+        f"GROUP BY person HAVING max(sent_fresh) = 1)"
+    )
+
+
+def _page_sql(q: Query, scope: Scope, req: UserList, listed: str, counted: bool = False) -> str:
+    """The page of `listed` in the list's order; ties by id, so offsets page stably. With
+    `counted`, each row ends with the size of the whole list (DuckDB)."""
+    direction = "DESC" if (req.order or DEFAULT_ORDER[req.sort]) == "desc" else "ASC"
+    columns = "person, active_n, sign_in_n, seen_first, seen_last"
+    if req.sort in ("name", "email"):
+        # Who has none (no trait, or not text) comes last either way; then case-insensitively.
+        value = "sort_mail" if req.sort == "email" else "sort_name"
+        names = traits.people_names(q, scope.workspace, "sort")
+        source = (
+            f"(SELECT {columns}, {value} FROM {listed} AS {q.alias('listed')} "
+            f"{q.dialect.left_join} (SELECT subject AS person, {value} FROM {names} "
+            f"AS {q.alias('names')}) AS {q.alias('named')} USING (person))"
+        )
+        text = f"coalesce({value}, '')"  # none: no trait (NULL), or not text ('')
+        keys = [
+            f"CASE WHEN {text} = '' THEN 1 ELSE 0 END",
+            f"{q.dialect.fold(text)} {direction}",
+            f"{text} {direction}",
+        ]
+    else:
+        column = {
+            "last_seen": "seen_last",
+            "first_seen": "seen_first",
+            "events": "active_n",
+            "sign_ins": "sign_in_n",
+            "user_id": "person",
+        }[req.sort]
+        keys = [f"{column} {direction}"]
+        if column.startswith("seen"):
+            # Never active: no first or last seen, last either way (ClickHouse 18.16 may
+            # have no NULL there, but 0). Times compare to the second (docs/analytics.md).
+            keys = [
+                "CASE WHEN acts = 0 THEN 1 ELSE 0 END",
+                f"{q.dialect.idiv(column, '1000')} {direction}",
+            ]
+        source = f"(SELECT {columns}, acts FROM {listed} AS {q.alias('listed')})"
+    total = ", count(*) OVER ()" if counted else ""
+    return (
+        f"SELECT {columns}{total} FROM {source} AS {q.alias('page')} ORDER BY "
+        f"{', '.join(keys)}, person LIMIT {int(req.limit)} OFFSET {int(req.offset)}"
+    )
+
+
+def users(
+    store: Any, scope: Scope, req: UserList | None = None, among: Among | None = None
+) -> dict[str, Any]:
+    """A page of the people with an event in the range (of `among`, if given), in the asked
+    order (last seen first), and how many there are in all."""
+    req = req or UserList()
+    q = new_query(store)
+    # DuckDB counts the whole list beside the page (a window over it, before the LIMIT);
+    # ClickHouse 18.16 has no window functions, so it counts the list again.
+    counted = q.dialect.name == "duckdb"
+    rows = q.run(store, _page_sql(q, scope, req, _listed(q, store, scope, req, among), counted))
+    if counted and (rows or not req.offset):
+        total = int(rows[0][-1]) if rows else 0
+        rows = [r[:-1] for r in rows]
+    else:
+        q = new_query(store)
+        listed = _listed(q, store, scope, req, among)
+        total = int(q.run(store, f"SELECT count(*) FROM {listed}")[0][0])
+    ids = [str(r[0]) for r in rows]
+    found = traits.merged(store, scope.workspace, "person", ids, traits.LIST_KEYS)
+    known = user_ids(store, scope, ids)
+    return {
+        "users": [
+            _person(i, r[1:], found.get(i, {}), i in known) for i, r in zip(ids, rows, strict=True)
+        ],
+        "total": total,
+        "offset": req.offset,
+        "limit": req.limit,
+    }
+
+
+def user(store: Any, scope: Scope, some_id: str) -> dict[str, Any] | None:
+    """A person's page: their fields, traits, ids, accounts and event counts; None if unseen.
+
+    `some_id` may be any of their ids: a merged or anonymous id answers for its person.
+    """
+    ws = scope.workspace
+    person = persons.find(store, ws, some_id)
+    q = new_query(store)
+    source = _history(q, store, scope, [], person=person.user_id)
+    rows = q.run(
+        store,
+        f"SELECT type, event_name, grp, {_counts(q)} FROM {source} GROUP BY type, event_name, grp",
+    )
+    if not rows:
+        return None
+    counts: dict[str, int] = {}
+    for type_, name, _, n, *_ in rows:  # activity only: identify, group and alias are not
+        key = name or type_
+        if n:
+            counts[key] = counts.get(key, 0) + int(n)
+    total = (
+        sum(int(r[3] or 0) for r in rows),
+        sum(int(r[4] or 0) for r in rows),
+        min((int(r[5]) for r in rows if r[5]), default=None),
+        max((int(r[6]) for r in rows if r[6]), default=None),
+    )
+    found = traits.merged(store, ws, "person", [person.user_id]).get(person.user_id, {})
+    # An id of theirs that some event carried as its user id was merged in; the others are
+    # anonymous ids.
+    users_ = user_ids(store, scope, [person.user_id, *person.other_ids])
+    return {
+        **_person(person.user_id, total, found, person.user_id in users_),
+        "traits": found,
+        "sign_in_count": total[1],
+        "event_counts": counts,
+        "anonymous_ids": [i for i in person.other_ids if i not in users_],
+        "merged_ids": [i for i in person.other_ids if i in users_],
+        "groups": sorted({str(r[2]) for r in rows if r[2]}),
+    }
+
+
+def account_users(
+    store: Any, scope: Scope, group_id: str, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """An account's people: their events and sign-ins on it in the range, last seen first."""
+    q = new_query(store)
+    source = activity(q, store, dayless(store, scope), [f"group_id = {q.param(group_id)}"])
+    rows = q.run(
+        store,
+        f"SELECT person, sum(CASE WHEN {ACTIVITY} THEN n ELSE 0 END), "
+        f"sum(CASE WHEN {ACTIVITY} AND event_name = {q.param(SIGN_IN)} THEN n ELSE 0 END) "
+        f"FROM {source} WHERE person IS NOT NULL GROUP BY person",
+    )
+    ids = [str(r[0]) for r in rows]
+    q = new_query(store)
+    source = _history(q, store, scope, [ACTIVITY], person=ids)
+    last = dict(
+        q.run(
+            store,
+            f"SELECT person, max(hi_ms) FROM {source} WHERE {q.one_of('person', ids)} "
+            f"GROUP BY person",
+        )
+    )
+    known = traits.merged(store, scope.workspace, "person", ids, traits.LIST_KEYS)
+    found = [
+        {
+            "user_id": str(r[0]),
+            "name": traits.display_name(known.get(str(r[0]), {})),
+            "email": traits.email(known.get(str(r[0]), {})),
+            "events": int(r[1] or 0),
+            "sign_ins": int(r[2] or 0),
+            "last_seen": _when(last.get(r[0])),
+        }
+        for r in rows
+    ]
+    found.sort(key=lambda u: str(u["user_id"]))
+    found.sort(key=lambda u: u["last_seen"] or "", reverse=True)  # stable: ties stay by id
+    return found[:limit]
