@@ -1,10 +1,54 @@
-// The dashboard's only way to the server: fetch() with the read key as a Bearer header.
+// The dashboard's only way to the server. Two ways to sign in:
+//  - a server session (contract section 6, when /openapi.json lists /api/session): the read
+//    key is exchanged once for an HttpOnly, SameSite=Strict cookie, so every tab of the
+//    browser is signed in and no page script can read the key (it is never stored);
+//  - otherwise the read key in this tab's sessionStorage, sent as a Bearer header.
 
 const KEY = "tracklog.readKey";
 
 export const getKey = () => sessionStorage.getItem(KEY);
 export const setKey = (key) => sessionStorage.setItem(KEY, key);
 export const clearKey = () => sessionStorage.removeItem(KEY);
+
+let session = false; // signed in through the session cookie
+
+/** Whether this server keeps sessions (POST/GET/DELETE /api/session). */
+export async function sessions() {
+  const p = (await paths())["/api/session"];
+  return Boolean(p && p.post && p.get && p.delete);
+}
+
+/** Exchange a read key for a session cookie: the Response (204 when it worked). */
+export async function openSession(key) {
+  const response = await fetch("/api/session", {
+    method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ key }),
+  });
+  session = response.status === 204 || response.ok;
+  return response;
+}
+
+/** Whether the browser holds a live session (GET /api/session answers 200). */
+export async function checkSession() {
+  const response = await fetch("/api/session", { credentials: "same-origin" });
+  session = response.ok;
+  return session;
+}
+
+/** End the session on the server (every tab is signed out with it). */
+export async function endSession() {
+  session = false;
+  await fetch("/api/session", { method: "DELETE", credentials: "same-origin" }).catch(() => {});
+}
+
+/** Signed in, by a session or a key in this tab. */
+export const signedIn = () => session || Boolean(getKey());
+
+/** Forget how this tab signed in (a 401 answered: the key or the session ended). */
+export function forget() {
+  session = false;
+  clearKey();
+}
 
 /** No key, or the server no longer accepts it: the login form must come back. */
 export class Unauthorized extends Error {
@@ -56,6 +100,13 @@ export async function offers(template) {
   return Object.hasOwn(await paths(), template);
 }
 
+/** Whether the server documents every one of `names` as a parameter of GET `template`. */
+export async function offersParams(template, ...names) {
+  const op = ((await paths())[template] || {}).get;
+  const known = new Set(((op && op.parameters) || []).map((p) => p.name));
+  return names.every((n) => known.has(n));
+}
+
 function url(path, params) {
   const u = new URL(path, location.origin);
   for (const [name, value] of Object.entries(params || {})) {
@@ -65,8 +116,9 @@ function url(path, params) {
   return u;
 }
 
-/** Send the key to the server; the raw Response (for streams and the login check). */
+/** Call the server with the session or the key; the raw Response (streams, login check). */
 export async function raw(path, params = {}, init = {}, key = getKey()) {
+  if (session) return fetch(url(path, params), { ...init, credentials: "same-origin" });
   if (!key) throw new Unauthorized();
   const headers = { Authorization: `Bearer ${key}`, ...(init.headers || {}) };
   return fetch(url(path, params), { ...init, headers });
@@ -80,8 +132,9 @@ export async function get(path, params = {}, { template = path, signal } = {}) {
   if (!(await offers(template))) throw new Unavailable(template);
   const response = await raw(path, params, { signal });
   if (response.status === 401) {
-    clearKey();
-    throw new Unauthorized("The server no longer accepts this key; enter a read key.");
+    const was = session;
+    forget();
+    throw new Unauthorized(was ? "The session has ended; sign in again." : "The server no longer accepts this key; enter a read key.");
   }
   let body = null;
   try {
@@ -95,4 +148,28 @@ export async function get(path, params = {}, { template = path, signal } = {}) {
     throw error;
   }
   return body;
+}
+
+/**
+ * Every row of a list, following its pages: offset paging (`total`) or cursors
+ * (`next_cursor`). `onProgress(rows so far)` is called after each page.
+ */
+export async function getAll(path, params, { template = path, rowsKey, signal, onProgress, limit = 1000 } = {}) {
+  const rows = [];
+  let cursor = null;
+  for (;;) {
+    const page = { ...params, limit };
+    if (cursor) page.cursor = cursor;
+    else if (rows.length) page.offset = rows.length;
+    const data = await get(path, page, { template, signal });
+    const got = data[rowsKey] || [];
+    rows.push(...got);
+    if (onProgress) onProgress(rows.length, data);
+    if (data.next_cursor !== undefined) {
+      cursor = data.next_cursor;
+      if (!cursor) return rows;
+    } else if (data.total === undefined || !got.length || rows.length >= data.total || data.offset === undefined) {
+      return rows; // a list without offset paging answers in one call
+    }
+  }
 }

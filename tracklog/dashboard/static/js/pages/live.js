@@ -1,5 +1,6 @@
 // Live events: the /api/live Server-Sent Events stream, read with fetch() so the key travels
-// in the Authorization header (EventSource cannot send one, and a key in a URL leaks).
+// in the Authorization header (EventSource cannot send one, and a key in a URL leaks); with
+// a server session the cookie goes along instead.
 
 import { offers, raw } from "../api.js";
 import { h, notice, replace, time } from "../dom.js";
@@ -8,6 +9,7 @@ import { props } from "./events.js";
 import { reasons } from "./quarantine.js";
 
 const KEEP = 200; // rows kept on screen; older ones drop off the end
+export const ranged = false; // the stream has no range
 
 /** Split an SSE text buffer into complete messages [{event, data}] and the unfinished rest. */
 export function parseSSE(buffer) {
@@ -31,12 +33,7 @@ export function parseSSE(buffer) {
 }
 
 function row(message) {
-  let body;
-  try {
-    body = JSON.parse(message.data);
-  } catch {
-    body = { raw: message.data };
-  }
+  const body = message.data;
   if (message.event === "rejected") {
     return h("li", { class: "live rejected", dataset: { kind: "rejected" } },
       h("span", { class: "badge health-dormant" }, "rejected"), " ",
@@ -50,6 +47,43 @@ function row(message) {
     h("span", { class: "props" }, props(body.properties)));
 }
 
+/**
+ * Follow /api/live until `signal` aborts: `onMessage({event, data})` for each message (data
+ * parsed), `onStatus(state, text)` as the connection changes (connecting, live, closed, paused,
+ * error, unavailable). Resolves when the stream ends.
+ */
+export async function listen(signal, onMessage, onStatus) {
+  if (!(await offers("/api/live"))) return onStatus("unavailable", "Not available: This server does not offer /api/live yet.");
+  onStatus("connecting", "Connecting…");
+  try {
+    const response = await raw("/api/live", {}, { signal, headers: { Accept: "text/event-stream" } });
+    if (response.status === 401) return unauthorized(new Error("The server no longer accepts this key."));
+    if (!response.ok || !response.body) return onStatus("error", `The server answered ${response.status}.`);
+    onStatus("live", "Live: new events appear at the top.");
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const parsed = parseSSE(buffer + value);
+      buffer = parsed.rest;
+      for (const message of parsed.messages) {
+        let data;
+        try {
+          data = JSON.parse(message.data);
+        } catch {
+          data = { raw: message.data };
+        }
+        onMessage({ event: message.event, data });
+      }
+    }
+    onStatus("closed", "The server closed the stream.");
+  } catch (error) {
+    if (error.name === "AbortError") onStatus("paused", "Paused.");
+    else onStatus("error", `The stream failed: ${error.message}`);
+  }
+}
+
 export function render(main, { signal }) {
   const status = h("span", { class: "status", dataset: { status: "idle" } }, "Not connected.");
   const list = h("ol", { class: "live-list" });
@@ -60,50 +94,31 @@ export function render(main, { signal }) {
   function setStatus(state, text) {
     status.dataset.status = state;
     status.textContent = text;
+    if (state === "unavailable") {
+      status.textContent = "";
+      replace(list, notice("unavailable", text));
+      button.hidden = true;
+    }
   }
 
-  async function connect() {
+  function take({ event, data }) {
+    if (event === "lagged") {
+      // The server dropped messages this tab was too slow to take; say so in place.
+      list.prepend(h("li", { class: "live lagged" }, notice("info", `${data.lost} events were skipped (the page fell behind).`)));
+      return;
+    }
+    if (event !== "accepted" && event !== "rejected") return;
+    received += 1;
+    list.prepend(row({ event, data }));
+    while (list.children.length > KEEP) list.lastElementChild.remove();
+    list.dataset.received = String(received);
+  }
+
+  function connect() {
     controller = new AbortController();
     signal.addEventListener("abort", () => controller && controller.abort(), { once: true });
     button.textContent = "Pause";
-    if (!(await offers("/api/live"))) {
-      setStatus("unavailable", "");
-      replace(list, notice("unavailable", "Not available: This server does not offer /api/live yet."));
-      button.hidden = true;
-      return;
-    }
-    setStatus("connecting", "Connecting…");
-    try {
-      const response = await raw("/api/live", {}, { signal: controller.signal, headers: { Accept: "text/event-stream" } });
-      if (response.status === 401) return unauthorized(new Error("The server no longer accepts this key."));
-      if (!response.ok || !response.body) return setStatus("error", `The server answered ${response.status}.`);
-      setStatus("live", "Live: new events appear at the top.");
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        const parsed = parseSSE(buffer + value);
-        buffer = parsed.rest;
-        for (const message of parsed.messages) {
-          if (message.event === "lagged") {
-            // The server dropped messages this tab was too slow to take; say so in place.
-            const lost = JSON.parse(message.data).lost;
-            list.prepend(h("li", { class: "live lagged" }, notice("info", `${lost} events were skipped (the page fell behind).`)));
-            continue;
-          }
-          if (message.event !== "accepted" && message.event !== "rejected") continue;
-          received += 1;
-          list.prepend(row(message));
-          while (list.children.length > KEEP) list.lastElementChild.remove();
-          list.dataset.received = String(received);
-        }
-      }
-      setStatus("closed", "The server closed the stream.");
-    } catch (error) {
-      if (error.name === "AbortError") setStatus("paused", "Paused.");
-      else setStatus("error", `The stream failed: ${error.message}`);
-    }
+    listen(controller.signal, take, setStatus);
   }
 
   button.addEventListener("click", () => {

@@ -1,6 +1,7 @@
 // Quarantine: rejected events with their raw JSON and the reasons, newest first.
 
-import { get } from "../api.js";
+import { get, getAll } from "../api.js";
+import { csvButton, filename } from "../csv.js";
 import { h, notice, replace, table, time } from "../dom.js";
 import { failure, title } from "../view.js";
 
@@ -9,6 +10,8 @@ export function reasons(list) {
   return h("ul", { class: "reasons" }, (list || []).map((r) =>
     h("li", {}, h("code", {}, r.code), r.field ? ` ${r.field}: ` : " ", r.message)));
 }
+
+export const ranged = false; // the quarantine holds what waits for a replay, whatever its age
 
 export function render(main, { signal }) {
   const results = h("div", { class: "results" });
@@ -36,8 +39,13 @@ export function render(main, { signal }) {
       results.dataset.state = "error";
     }
   }
+  const download = csvButton(filename("quarantine"), async (progress) => ({
+    header: ["id", "received_at", "source", "reasons", "raw"],
+    rows: (await getAll("/api/quarantine", {}, { rowsKey: "items", signal, onProgress: progress }))
+      .map((q) => [q.id, q.received_at, q.source, (q.reasons || []).map((r) => `${r.code}${r.field ? ` (${r.field})` : ""}: ${r.message}`).join("; "), q.raw]),
+  }));
   main.append(title("Quarantine"),
-    h("section", { class: "card" }, h("p", { class: "hint" },
+    h("section", { class: "card" }, h("div", { class: "tools" }, download), h("p", { class: "hint" },
       "Events the server rejected, kept with their raw JSON. Fix the plan or the sender, then replay them with POST /api/quarantine/replay (write key)."),
     results));
   load(0);
