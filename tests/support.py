@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from tracklog import settings
-from tracklog.cli import administer
+from tracklog.cli.administer import administer
 
 
 def free_port() -> int:

@@ -5,9 +5,12 @@ Every route against every wrong key, and keys at rest and in logs: tests/test_se
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.support import ServerProcess, Tenant, new_tenant
+from tests.test_operations import scrape
 
 EVENT = [{"event_name": "signed_in", "user_id": "u1", "context": {"group_id": "g"}}]
 
@@ -50,3 +53,24 @@ def test_revoked_key_stops_working(server: ServerProcess, tenant: Tenant) -> Non
     assert tenant.post("/api/track", EVENT).status_code == 200
     server.admin("keys.revoke", key_id=key_id)
     assert tenant.post("/api/track", EVENT).status_code == 401
+
+
+def test_unknown_keys_reload_the_keys_at_most_once_a_second(tenant: Tenant) -> None:
+    """An unknown key makes the server read its keys again before the 401 (a key made a
+    moment ago on another node works at once: tests/test_test_data.py), but a flood of bad
+    keys costs the store one read a second, not one per request."""
+    name = "tracklog_key_reloads_for_unknown_keys_total{}"
+    time.sleep(1.1)  # past any earlier test's unknown key
+    before = scrape(tenant.server)[name]
+    started = time.monotonic()
+    with httpx.Client(timeout=30) as client:
+        for i in range(60):
+            r = client.post(
+                tenant.server.url + "/api/track",
+                json=EVENT,
+                headers={"Authorization": f"Bearer tlw_not-a-key-{i}"},
+            )
+            assert (r.status_code, r.json()["error"]["code"]) == (401, "invalid_key")
+    elapsed = time.monotonic() - started
+    reloads = scrape(tenant.server)[name] - before
+    assert 1 <= reloads <= elapsed + 1, (reloads, elapsed)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.support import ServerProcess, Tenant, new_tenant
-from tracklog.cors import is_ingest_path, parse_origins
+from tracklog.http.cors import is_ingest_path, parse_origins
 
 INGEST = [
     ("POST", "/api/track"),

@@ -7,47 +7,33 @@ any console error or uncaught exception, which includes Content-Security-Policy 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
-import re
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from tests.dashboard_support import (
+    NO_CHROMIUM,
+    TIERS,
+    XSS,
+    Tab,
+    ago,
+    api,
+    chromium,
+    open_tab,
+    sessions,
+    shown_pct,
+    shown_time,
+    signed_in_tab,
+)
 from tests.support import ServerProcess, Tenant, new_tenant
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (pip install -e .[dev])"
-)
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium binary on PATH: `apt-get install chromium` to run the dashboard tests",
-)
-
-XSS = "<img src=x onerror=window.__xss=1>"
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+pytestmark = NO_CHROMIUM
 _names = itertools.count()
-
-
-def ago(days: float, hours: float = 0) -> str:
-    """An ISO time `days` and `hours` before the tests started."""
-    return (NOW - dt.timedelta(days=days, hours=hours)).isoformat().replace("+00:00", "Z")
-
-
-def shown_time(iso: str | None) -> str:
-    """An API time as the dashboard prints it (dom.js `time`)."""
-    return "\u2013" if not iso else re.sub(r"\.\d+Z$|Z$", "", iso.replace("T", " ", 1))
-
-
-def shown_pct(ratio: float) -> str:
-    """A ratio as the dashboard prints it (dom.js `pct`)."""
-    return f"{ratio * 100:.1f}%"
 
 
 def post_fixture(t: Tenant) -> None:
@@ -119,71 +105,8 @@ def data(server: ServerProcess) -> Tenant:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Chromium from the system, not a Playwright download."""
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-@dataclass
-class Tab:
-    """A page of the dashboard, and the console errors and exceptions it raised."""
-
-    page: Any
-    base: str
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, route: str, ready: str | None = None) -> Any:
-        """Go to `#/route` and wait for `ready` (a selector) to appear."""
-        # A hash change redraws asynchronously: wait for the next drawing, so `ready` cannot
-        # be satisfied by what the previous page left.
-        seq = 0
-        if self.page.url.startswith(self.base):
-            seq = int(self.page.evaluate("document.getElementById('main').dataset.seq || 0"))
-        self.page.goto(f"{self.base}/#/{route}")
-        self.page.wait_for_selector(f'main[data-seq="{seq + 1}"]', state="attached")
-        if ready:
-            self.page.wait_for_selector(ready, timeout=20_000)
-        return self.page
-
-    def section(self, name: str) -> Any:
-        """A card of the page, once it has loaded."""
-        self.page.wait_for_selector(
-            f'[data-section="{name}"]:not([data-state="loading"])', timeout=20_000
-        )
-        card = self.page.locator(f'[data-section="{name}"]')
-        assert card.get_attribute("data-state") == "ready", card.inner_text()
-        return card
-
-    def texts(self, selector: str) -> list[str]:
-        """The text of every element matching `selector`."""
-        return [s.strip() for s in self.page.locator(selector).all_inner_texts()]
-
-
-def open_tab(browser: Any, server: ServerProcess, key: str | None) -> tuple[Any, Tab]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    if key:
-        context.add_init_script(f"sessionStorage.setItem('tracklog.readKey', {key!r})")
-    # Generous: other suites share this 2-core machine; a wait only lasts this long on failure.
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    tab = Tab(page, server.url)
-    page.on("console", lambda m: m.type == "error" and tab.errors.append(m.text))
-    page.on("pageerror", lambda e: tab.errors.append(str(e)))
-    return context, tab
-
-
-@contextlib.contextmanager
-def signed_in_tab(browser: Any, t: Tenant) -> Iterator[Tab]:
-    """A tab already holding `t`'s read key; fails on any console error or script run by data."""
-    context, tab = open_tab(browser, t.server, t.read_key)
-    try:
-        yield tab
-        xss = tab.page.evaluate("window.__xss")
-    finally:
-        context.close()
-    assert tab.errors == []
-    assert xss is None
 
 
 @pytest.fixture
@@ -193,14 +116,13 @@ def tab(browser: Any, data: Tenant) -> Iterator[Tab]:
         yield t
 
 
-def api(t: Tenant, path: str, **params: Any) -> Any:
-    r = t.get(path, **params)
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
 def test_nothing_without_a_key_and_login_checks_the_key(browser: Any, data: Tenant) -> None:
+    """Only the login form without a key; a bad key, a write key and a good one. With server
+    sessions (contract section 6) the key is exchanged for an HttpOnly cookie and never kept
+    where page scripts can read it; without them it stays in the tab's sessionStorage."""
+    by_session = sessions(data.server)
     context, t = open_tab(browser, data.server, None)
+    stored = "[sessionStorage.getItem('tracklog.readKey'), localStorage.length]"
     try:
         page = t.page
         page.goto(f"{data.server.url}/#/events")
@@ -216,18 +138,26 @@ def test_nothing_without_a_key_and_login_checks_the_key(browser: Any, data: Tena
         page.fill("#key", data.write_key)
         page.click("#login-form button")
         page.wait_for_selector("#login-error:has-text('cannot read')")
-        assert page.evaluate("sessionStorage.getItem('tracklog.readKey')") is None
+        assert page.evaluate(stored) == [None, 0]
         page.fill("#key", data.read_key)
         page.click("#login-form button")
         page.wait_for_selector("table.events")
         assert not page.locator("#login").is_visible()
-        assert page.evaluate("sessionStorage.getItem('tracklog.readKey')") == data.read_key
-        # A key the server stops accepting brings the form back and forgets the key.
-        page.evaluate("sessionStorage.setItem('tracklog.readKey', 'tlr_revoked')")
+        if by_session:
+            assert page.evaluate(stored) == [None, 0]
+            assert data.read_key not in page.evaluate("document.cookie")
+            cookie = next(c for c in context.cookies() if c["name"] == "tracklog_session")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            # A session ended elsewhere brings the form back.
+            assert context.request.delete(f"{data.server.url}/api/session").status == 204
+        else:
+            assert page.evaluate(stored) == [data.read_key, 0]
+            # A key the server stops accepting brings the form back and forgets the key.
+            page.evaluate("sessionStorage.setItem('tracklog.readKey', 'tlr_revoked')")
         page.goto(f"{data.server.url}/#/quarantine")
         page.wait_for_selector("#login-form", state="visible")
         assert page.locator("#main").inner_text().strip() == ""
-        assert page.evaluate("sessionStorage.getItem('tracklog.readKey')") is None
+        assert page.evaluate(stored) == [None, 0]
     finally:
         context.close()
 
@@ -323,7 +253,9 @@ def test_users_and_a_users_page(tab: Tab, data: Tenant) -> None:
     assert tab.texts('table.users td[data-col="user_id"]') == [u["user_id"] for u in listed]
     assert tab.texts('table.users td[data-col="sign_ins"]') == [str(u["sign_ins"]) for u in listed]
     assert tab.texts('table.users td[data-col="email"]') == [u["email"] for u in listed]
-    tab.page.click('table.users a:text-is("u2")')
+    # Names first, ids second: the link reads "User 2".
+    assert tab.texts('table.users td[data-col="name"] a') == [u["name"] for u in listed]
+    tab.page.click('table.users a:text-is("User 2")')
     card = tab.section("summary")
     user = api(data, "/api/users/u2")
     assert card.locator('[data-stat="sign_in_count"] .value').inner_text() == str(
@@ -349,7 +281,8 @@ def test_accounts_and_an_account_page(tab: Tab, data: Tenant) -> None:
     assert tab.texts('table.accounts td[data-col="group_id"]') == [a["group_id"] for a in listed]
     for col in ("users", "active_users_7d", "active_users_30d", "sign_ins", "events"):
         assert tab.texts(f'table.accounts td[data-col="{col}"]') == [str(a[col]) for a in listed]
-    assert tab.texts('table.accounts td[data-col="health"]') == [a["health"] for a in listed]
+    shown = tab.texts('table.accounts td[data-col="health"] .badge')
+    assert shown == [TIERS[a["health"]] for a in listed]
     tab.page.click('table.accounts a:text-is("Acme 1")')
     card = tab.section("summary")
     one = api(data, "/api/accounts/g1")
@@ -461,3 +394,42 @@ def test_trends_page_by_event_and_by_property(tab: Tab, data: Tenant) -> None:
         tab.section("trends")
         assert tab.texts('table.series td[data-col="name"]') == [s["name"] for s in series]
         assert tab.texts('table.series td[data-col="total"]') == [str(s["total"]) for s in series]
+
+
+def test_charts_use_the_answers_zone_not_the_browsers(browser: Any, server: ServerProcess) -> None:
+    """A browser in Tokyo looking at a Los Angeles workspace: the day ticks of the x axis sit
+    on Los Angeles midnights (uPlot's own default is the browser's zone), times in tables are
+    on that clock, and the unfinished buckets are marked as such."""
+    t = new_tenant(server, f"dashtz{next(_names)}")
+    events = [
+        {"event_name": "signed_in", "user_id": f"u{d % 3}", "timestamp": ago(d, 3)}
+        for d in range(12)
+    ]
+    events += [{**e, "context": {"group_id": "g"}} for e in events[:2]]
+    assert t.post("/api/track", events).status_code == 200
+    t.server.admin("workspaces.set_timezone", name=t.name, timezone="America/Los_Angeles")
+    la = ZoneInfo("America/Los_Angeles")
+    with signed_in_tab(browser, t, timezone_id="Asia/Tokyo") as tab:
+        tab.open("trends?event=signed_in&interval=day")
+        card = tab.section("trends")
+        block = card.locator(".chart-block")
+        assert block.get_attribute("data-timezone") == "America/Los_Angeles"
+        # The default range (the last 30 days) starts mid-day, and today is not over.
+        assert block.get_attribute("data-partial") == "2"
+        tab.page.wait_for_function(
+            "document.querySelector('[data-section=\"trends\"] .chart').uplot !== undefined"
+        )
+        splits = tab.page.evaluate(
+            "document.querySelector('[data-section=\"trends\"] .chart').uplot.axes[0]._splits"
+        )
+        assert splits
+        assert {dt.datetime.fromtimestamp(s, la).time() for s in splits} == {dt.time(0)}
+        listed = api(t, "/api/accounts")
+        assert listed["timezone"] == "America/Los_Angeles"
+        tab.open("accounts")
+        tab.section("accounts")
+        last = listed["accounts"][0]["last_seen"]
+        local = dt.datetime.fromisoformat(last.replace("Z", "+00:00")).astimezone(la)
+        assert tab.texts('table.accounts td[data-col="last_seen"]') == [
+            local.strftime("%Y-%m-%d %H:%M:%S")
+        ]

@@ -32,9 +32,10 @@ from tests.strategies import (
     VERO_USER,
     iso,
 )
-from tracklog.timestamps import TimestampError, parse_timestamp
-from tracklog.wire import REPLAYERS, native, segment, vero
-from tracklog.wire.common import BodyError, Item
+from tracklog.events import context_json
+from tracklog.ingest.timestamps import TimestampError, parse_timestamp
+from tracklog.ingest.wire import REPLAYERS, native, segment, vero
+from tracklog.ingest.wire.common import BodyError, Item
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, 0)
 WS = "ws"
@@ -103,7 +104,7 @@ def check_item(item: Item, source: str, replay: bool = True) -> None:
     event = item.event
     # What the stores write must encode, and the times must be real calendar times.
     msgspec.json.encode(event.properties)
-    msgspec.json.encode(event.context)
+    context_json(event.context).encode()
     for t in (event.timestamp, event.original_timestamp, event.sent_at):
         assert t is None or (t.tzinfo is None and t.microsecond % 1000 == 0)
     for text in (event.event_name, event.user_id, event.anonymous_id, event.group_id):

@@ -19,7 +19,7 @@ def events(prefix: str, n: int) -> list[Event]:
     now = dt.datetime(2026, 11, 1)
     return [
         Event(
-            id=uuid.uuid5(uuid.NAMESPACE_URL, f"{prefix}-{i}"),
+            id=uuid.uuid5(uuid.NAMESPACE_URL, f"{prefix}-{i}").bytes,
             workspace="w",
             type="track",
             event_name="signed_in",

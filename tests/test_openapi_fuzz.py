@@ -6,6 +6,12 @@ sent; a 405 names what is allowed; an operation that declares a key refuses a re
 one or with a wrong one; and the same request with the workspace's other key is refused
 (401/403) in the declared shape.
 
+Bodies are checked against their schemas (response_schema_conformance), which the document
+generates from the answer types (tracklog/http/schemas/), so an answer that drifts from its
+type fails here. The answers' schemas are closed for the check (no property beyond those
+listed), so a field that is sent but not documented fails too; the served document leaves
+them open, so clients may accept fields added later.
+
 On DuckDB every phase runs (the schema's examples, coverage of each parameter's boundaries,
 then random fuzzing); on ClickHouse random fuzzing alone, enough to meet its own limits
 (DateTime holds only 1970-2105) at a fraction of the time.
@@ -18,6 +24,7 @@ span fields (`from` before `to`, a user or an anonymous id), which OpenAPI canno
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,11 +46,47 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.clickhouse_server import ClickHouseServer
 from tests.support import ServerProcess, Tenant, new_tenant
-from tracklog.app import create_app  # noqa: F401  (importing the app registers every path)
-from tracklog.openapi import document
+from tracklog.http.app import api_document
 
 # The document the server serves, built by the same function (test_served_document_is_this).
-DOCUMENT = document([])
+DOCUMENT = api_document()
+REF = "#/components/schemas/"
+
+
+def closed_answers(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `document` whose answer schemas allow no property they do not list.
+
+    Only components reachable from a response are closed (requests keep their open shapes,
+    such as a free-form `context`); free-form objects (`properties`, `traits`) list none and
+    stay open.
+    """
+    doc = copy.deepcopy(document)
+    components = doc["components"]["schemas"]
+    seen: set[str] = set()
+
+    def close(schema: Any) -> None:
+        if isinstance(schema, list):
+            for item in schema:
+                close(item)
+            return
+        if not isinstance(schema, dict):
+            return
+        ref = schema.get("$ref", "")
+        if ref.startswith(REF) and ref[len(REF) :] not in seen:
+            seen.add(ref[len(REF) :])
+            close(components[ref[len(REF) :]])
+        if schema.get("type") == "object" and "properties" in schema:
+            schema.setdefault("additionalProperties", False)
+        for value in schema.values():
+            close(value)
+
+    for item in doc["paths"].values():
+        for operation in item.values():
+            close(operation["responses"])
+    return doc
+
+
+STRICT = closed_answers(DOCUMENT)
 LONG = os.environ.get("TRACKLOG_TORTURE") == "long"
 EXAMPLES = int(os.environ.get("TRACKLOG_FUZZ_EXAMPLES", "100" if LONG else "6"))
 
@@ -52,7 +95,7 @@ def load_schema(coverage: bool) -> Any:
     """The document as schemathesis sees it, with or without the coverage phase."""
     # /api/live is a stream that never ends, so no response to it completes;
     # tests/test_live.py and tests/test_security.py cover it.
-    loaded = schemathesis.openapi.from_dict(DOCUMENT).exclude(path="/api/live")
+    loaded = schemathesis.openapi.from_dict(STRICT).exclude(path="/api/live")
     loaded.config.phases.coverage.enabled = coverage
     return loaded
 

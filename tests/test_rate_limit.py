@@ -13,8 +13,8 @@ import pytest
 
 from tests.support import ServerProcess, Tenant, new_tenant
 from tests.test_operations import scrape
-from tracklog.doctor import check_settings
-from tracklog.rate_limit import RateLimited, RateLimiter
+from tracklog.cli.doctor import check_settings
+from tracklog.http.rate_limit import RateLimited, RateLimiter
 from tracklog.settings import Settings
 
 RATE = 10.0

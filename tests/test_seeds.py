@@ -64,15 +64,40 @@ def test_seed_001_sample_uses_event_and_context_group(tenant: Tenant) -> None:
     assert event["timestamp"] == "2023-11-02T00:30:08.276Z"
 
 
-def test_seed_001_try_out_is_invalid_json(tenant: Tenant) -> None:
-    """Seed 001's "Try out" sample misses a quote: a clear 400, nothing stored."""
+# The same body to each wire format's endpoint: the JSON is read before the format is.
+JSON_PATHS = {"native": "/api/track", "vero": "/api/v2/events/track", "segment": "/v1/track"}
+
+
+@pytest.mark.parametrize("fmt", sorted(JSON_PATHS))
+def test_seed_001_try_out_is_invalid_json(tenant: Tenant, fmt: str) -> None:
+    """Seed 001's "Try out" sample misses a quote: a 400 that says where and what, nothing
+    stored, in every wire format."""
     broken = code_blocks(seed("001"), "json")[1]
-    r = tenant.post("/api/track", content=broken)
+    r = tenant.post(JSON_PATHS[fmt], content=broken)
     assert r.status_code == 400
     error = r.json()["error"]
     assert error["code"] == "invalid_json"
-    assert "not valid JSON" in error["message"]
+    # `"event": "signed_in,` ends its line without the closing quote.
+    assert error["message"] == (
+        "The request body is not valid JSON: line 3, column 25: the string that starts at "
+        'line 3, column 12 is not closed: a `"` is missing before the end of the line (a line '
+        "break inside a string is written \\n)."
+    )
     assert tenant.events() == []
+
+
+def test_seed_001_try_out_with_the_quote_has_a_trailing_comma(tenant: Tenant) -> None:
+    """Once the quote is added, the sample's next mistake: the comma after the last property."""
+    fixed = code_blocks(seed("001"), "json")[1].replace('"signed_in,', '"signed_in",')
+    r = tenant.post("/api/track", content=fixed)
+    assert r.status_code == 400
+    assert r.json()["error"]["message"] == (
+        "The request body is not valid JSON: line 5, column 27: a trailing comma: remove the "
+        "`,` before the closing `}` (JSON allows no comma after the last item)."
+    )
+    fixed = fixed.replace('"johndoe",', '"johndoe"')
+    assert tenant.post("/api/track", content=fixed).status_code == 200
+    assert tenant.events()[0]["event_name"] == "signed_in"
 
 
 def test_seed_001_top_level_group_id(tenant: Tenant) -> None:

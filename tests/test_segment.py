@@ -301,3 +301,158 @@ def test_keys_and_gzip(tenant: Tenant) -> None:
     r = seg_post(tenant, "t", {**msg, "writeKey": tenant.write_key}, key="")
     assert r.status_code == 200, r.text  # analytics.js's short path, key in the body
     assert len(tenant.events()) == 2
+
+
+# Where each Segment-protocol client may put the account of a call that is not a group call.
+ACCOUNT_PLACES = {
+    "context.groupId": {"context": {"groupId": "acct-a"}},
+    "context.group_id": {"context": {"group_id": "acct-a"}},
+    "groupId": {"groupId": "acct-a"},
+}
+
+
+@pytest.mark.parametrize("place", sorted(ACCOUNT_PLACES))
+def test_every_call_reads_its_account(tenant: Tenant, place: str) -> None:
+    """track, page, screen and identify take the account from `context.groupId`,
+    `context.group_id` or a top-level `groupId`; a group call keeps its own `groupId`."""
+    extra = ACCOUNT_PLACES[place]
+    calls = {
+        "track": {"event": "signed_in", "properties": {"email": "a@acme.io"}},
+        "page": {"name": "Home"},
+        "screen": {"name": "Settings"},
+        "identify": {"traits": {"email": "a@acme.io"}},
+    }
+    for call, fields in calls.items():
+        r = seg_post(tenant, call, {"userId": f"u-{call}", **fields, **extra})
+        assert r.status_code == 200, r.text
+        assert r.json()["receipt"]["results"][0]["warnings"] == [], r.text
+    r = seg_post(
+        tenant,
+        "group",
+        {"userId": "u-group", "groupId": "own", "context": {"groupId": "other"}, "traits": {}},
+    )
+    assert r.status_code == 200, r.text
+    found = {e["user_id"]: e["group_id"] for e in tenant.events()}
+    assert found == {
+        "u-track": "acct-a",
+        "u-page": "acct-a",
+        "u-screen": "acct-a",
+        "u-identify": "acct-a",
+        "u-group": "own",
+    }
+
+
+def test_an_account_of_the_wrong_type_names_the_field_it_came_in(tenant: Tenant) -> None:
+    r = seg_post(tenant, "track", {"userId": "u", "event": "x", "context": {"groupId": [1]}})
+    assert r.status_code == 400
+    assert (r.json()["code"], r.json()["error"]["field"]) == ("invalid_type", "context.groupId")
+
+
+def test_warnings_name_the_fields_of_the_format_the_event_came_in(tenant: Tenant) -> None:
+    """A `signed_in` with no account: each format is told its own field (Vero has none: it is
+    told where to send the event instead); a property of the wrong type likewise."""
+    native = tenant.post(
+        "/api/track", [{"event_name": "signed_in", "user_id": "u", "properties": {"email": 5}}]
+    )
+    warnings = native.json()["results"][0]["warnings"]
+    assert [(w["code"], w["field"]) for w in warnings] == [
+        ("missing_group", "context.group_id"),
+        ("wrong_property_type", "properties.email"),
+    ]
+    assert "`context.group_id`" in warnings[0]["message"]
+
+    seg = seg_post(
+        tenant, "track", {"userId": "u", "event": "signed_in", "properties": {"email": 5}}
+    )
+    warnings = seg.json()["receipt"]["results"][0]["warnings"]
+    assert [(w["code"], w["field"]) for w in warnings] == [
+        ("missing_group", "context.groupId"),
+        ("wrong_property_type", "properties.email"),
+    ]
+    assert warnings[0]["message"] == (
+        "`signed_in` should say which account it belongs to in `context.groupId` "
+        "(or a top-level `groupId`)."
+    )
+    unplanned = seg_post(tenant, "track", {"userId": "u", "event": "sgned_in"})
+    assert unplanned.json()["receipt"]["results"][0]["warnings"][0]["field"] == "event"
+
+    vero = httpx.post(
+        tenant.server.url + "/api/v2/events/track",
+        json={
+            "auth_token": tenant.write_key,
+            "identity": {"id": "u"},
+            "event_name": "signed_in",
+            "data": {"email": 5},
+        },
+        timeout=30,
+    )
+    warnings = vero.json()["receipt"]["results"][0]["warnings"]
+    assert [(w["code"], w["field"]) for w in warnings] == [
+        ("missing_group", "event_name"),
+        ("wrong_property_type", "data.email"),
+    ]
+    assert "Vero's format has no account field" in warnings[0]["message"]
+    assert "`context.groupId`" in warnings[0]["message"]
+
+
+def test_identify_traits_only_in_context_traits_are_kept(tenant: Tenant) -> None:
+    """RudderStack's Python SDK sends identify traits in `context.traits` only; an identify's
+    own `traits` win when it has both."""
+    r = seg_post(tenant, "identify", {"userId": "r1", "context": {"traits": {"email": "r@x.io"}}})
+    assert r.status_code == 200, r.text
+    r = seg_post(
+        tenant,
+        "identify",
+        {"userId": "r2", "traits": {"plan": "pro"}, "context": {"traits": {"plan": "free"}}},
+    )
+    assert r.status_code == 200, r.text
+    r = tenant.post("/api/identify", [{"user_id": "n1", "context": {"traits": {"name": "N"}}}])
+    assert r.status_code == 200, r.text
+    found = {e["user_id"]: e["properties"] for e in tenant.events(type="identify")}
+    assert found == {"r1": {"email": "r@x.io"}, "r2": {"plan": "pro"}, "n1": {"name": "N"}}
+
+
+def test_segment_library_account_in_context_group_id(tenant: Tenant) -> None:
+    """segment-analytics-python with the account where Segment documents it."""
+    errors: list[Any] = []
+    client = Client(
+        tenant.write_key,
+        host=tenant.server.url,
+        sync_mode=True,
+        on_error=lambda e, batch: errors.append(e),
+    )
+    client.track("u1", "signed_in", {"email": "jo@acme.com"}, context={"groupId": "acct-seg"})
+    client.page("u1", "Docs", "Home", context={"groupId": "acct-seg"})
+    assert errors == []
+    assert {e["type"]: e["group_id"] for e in tenant.events()} == {
+        "track": "acct-seg",
+        "page": "acct-seg",
+    }
+
+
+def test_rudderstack_python_sdk(tenant: Tenant) -> None:
+    """rudder-sdk-python 2.1.9, pointed at Tracklog as its data plane: the account in
+    `context.groupId` lands in group_id, and identify traits (sent only in context.traits)
+    are the identify's traits."""
+    from rudderstack.analytics import Client as RudderClient
+
+    errors: list[Any] = []
+    client = RudderClient(
+        tenant.write_key,
+        host=tenant.server.url,
+        sync_mode=True,
+        on_error=lambda e, batch: errors.append(e),
+    )
+    client.track("u1", "signed_in", {"email": "jo@acme.com"}, context={"groupId": "acct-r"})
+    client.identify("u1", {"email": "jo@acme.com", "name": "Jo"})
+    client.group("u1", "acct-r", {"account_name": "Acme"})
+    assert errors == []
+    track = one(tenant, type="track")
+    assert (track["group_id"], track["context"]["library"]["name"]) == (
+        "acct-r",
+        "analytics-python",
+    )
+    identify = one(tenant, type="identify")
+    assert identify["properties"] == {"email": "jo@acme.com", "name": "Jo"}
+    group = one(tenant, type="group")
+    assert (group["group_id"], group["properties"]) == ("acct-r", {"account_name": "Acme"})
