@@ -4,6 +4,7 @@
     python -m bench run --quick              # 2 s loads and 1M events: a few minutes
     python -m bench run --store clickhouse   # both benchmarks against ClickHouse
     python -m bench run --only ingest --profile
+    python -m bench growth --store duckdb    # the same people and days, 8x the events each
 
 Prints tables and writes JSON to bench/out/ (see bench/RESULTS.md for the latest figures).
 """
@@ -81,7 +82,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--commit-interval", type=float, help="tracklog serve --commit-interval for ingest"
     )
     run.add_argument("--no-baselines", action="store_true", help="skip ceiling and naive")
+    run.add_argument(
+        "--overview", action="store_true", help="queries: the overview reports only (100M runs)"
+    )
     run.add_argument("--profile", action="store_true", help="py-spy Tracklog at c>=64")
+    growth = sub.add_parser(
+        "growth", help="time the overview on 1x and kx events per active person-day"
+    )
+    growth.add_argument("--store", choices=["duckdb", "clickhouse"], default="duckdb")
+    growth.add_argument("--events", type=int, help="events of the 1x data set (2M; quick 500k)")
+    growth.add_argument("--factor", type=int, default=8, help="events per person-day, times")
+    growth.add_argument("--repeat", type=int, help="runs per report and data set (7; quick 3)")
+    growth.add_argument("--quick", action="store_true", help="a small data set")
+    growth.add_argument(
+        "--cut", action="store_true", help="start the range mid-day, after that day's first events"
+    )
     show = sub.add_parser("markdown", help="print a results JSON file's tables as Markdown")
     show.add_argument("file", nargs="?", default=str(report.OUT / "latest.json"))
     return parser.parse_args(argv)
@@ -135,6 +150,12 @@ def markdown(results: dict[str, Any]) -> str:
     if "ingest" in results:
         columns = [*INGEST_COLUMNS, ("meets_target", "target met")]
         parts.append(report.markdown(results["ingest"], columns))
+    if "growth" in results:
+        from bench import growth
+
+        found = results["growth"]
+        parts.append(f"growth ({found['store']}, {found['events']} events, x{found['factors']})\n")
+        parts.append(report.markdown(found["cases"], growth.COLUMNS))
     for kind, found in results.get("queries", {}).items():
         parts.append(f"queries ({kind}, {found['events']:,} events)\n")
         parts.append(report.markdown(found["cases"], QUERY_COLUMNS))
@@ -147,6 +168,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.command == "markdown":
         print(markdown(json.loads(Path(args.file).read_text())))
+        return 0
+    if args.command == "growth":
+        from bench import growth
+
+        machine = report.machine()  # its load average is the one at the start
+        found = growth.run(args)
+        print()
+        print(report.table(found["cases"], growth.COLUMNS))
+        path = report.write({"machine": machine, "growth": found})
+        print(f"\nwrote {path}")
         return 0
     if not loadgen.have_wrk() and args.only != "queries":
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)

@@ -7,6 +7,12 @@ database itself (DuckDB SQL over range(); ClickHouse INSERT … SELECT over numb
 chunks, roughly in time order as real ingestion writes them. The schema comes from the
 store's own setup(), so the data is exactly what Tracklog reads.
 
+Every tracked event's draws (sender, name, time, test flag) are hashes of its number, not
+random(), so two data sets of the same size have the same people, accounts and active days.
+`factor` k writes each tracked event k times on the same day (k ms or k s apart): the same
+people, days and event names, k times the events per active person-day (the growth check of
+issue 13, bench/growth.py).
+
     python -m bench.generate --events 10000000 --out bench/data/events.duckdb
 """
 
@@ -26,6 +32,7 @@ USERS = 100_000
 ACCOUNTS = 5_000
 DAYS = 30
 CHUNK = 2_000_000
+MEMORY_LIMIT = "4GB"
 WORKSPACE = "bench"
 # The tracked-event mix: (upper bound of a uniform draw, event name).
 MIX = (
@@ -82,41 +89,67 @@ def _row(
     )
 
 
-def tracked_sql(start: int, stop: int, total: int, now: dt.datetime) -> str:
-    """Tracked events [start, stop) of `total`, spread in order over the 30 days before now."""
+def _draw(n: str, salt: int) -> str:
+    """DuckDB SQL: a uniform draw in [0, 1) fixed by the number `n` and `salt`."""
+    return f"(hash({n}, {salt}) / 18446744073709551616.0)"
+
+
+def tracked_sql(start: int, stop: int, total: int, now: dt.datetime, factor: int = 1) -> str:
+    """Tracked events [start, stop) of `total`, spread in order over the 30 days before now,
+    each written `factor` times (copy j is j ms earlier, or later near midnight: same day,
+    never before the data set's start, so a range from it holds every copy)."""
     mix = " ".join(f"WHEN r < {bound} THEN '{name}'" for bound, name in MIX)
     span_ms = DAYS * 86_400_000
     begin = now - dt.timedelta(days=DAYS)
     # A user drawn with a skew: user 0 is the most active, the tail signs in now and then.
     return f"""
-    SELECT * FROM (
-      SELECT i, r, anon, u,
+    SELECT i, r, anon, u, test,
+      base + to_milliseconds(CAST(j * CASE WHEN epoch_ms(base) % 86400000 >= {factor}
+        THEN -1 ELSE 1 END AS BIGINT)) AS ts,
+      CASE {mix} END AS name
+    FROM (
+      SELECT i, r, anon, u, test,
         TIMESTAMP '{begin:%Y-%m-%d %H:%M:%S}'
-          + to_milliseconds(CAST(least({span_ms - 1}, greatest(0,
-              i * {span_ms / total} + (random() - 0.5) * 600000)) AS BIGINT)) AS ts,
-        CASE {mix} END AS name
-      FROM (SELECT range AS i, random() AS r, random() < 0.03 AS anon,
-                   CAST(floor({USERS} * pow(random(), 1.7)) AS BIGINT) AS u
+          + to_milliseconds(CAST(least({span_ms - 1}, greatest({factor - 1},
+              i * {span_ms / total} + ({_draw("i", 4)} - 0.5) * 600000)) AS BIGINT)) AS base
+      FROM (SELECT range AS i, {_draw("range", 1)} AS r, {_draw("range", 2)} < 0.03 AS anon,
+                   CAST(floor({USERS} * pow({_draw("range", 3)}, 1.7)) AS BIGINT) AS u,
+                   {_draw("range", 5)} < 0.005 AS test
             FROM range({start}, {stop}))
-    )
+    ) CROSS JOIN (SELECT range AS j FROM range({factor}))
     """
 
 
-def generate_duckdb(path: Path, total: int, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Create `path` with the store's schema and fill it with `total` events."""
+def _chunks(tracked: int, factor: int) -> list[tuple[int, int]]:
+    """[start, stop) of the tracked events each INSERT writes: CHUNK rows with their copies,
+    so memory stays bounded whatever the total."""
+    step = max(1, CHUNK // factor)
+    return [(at, min(at + step, tracked)) for at in range(0, tracked, step)]
+
+
+def generate_duckdb(
+    path: Path,
+    total: int,
+    now: dt.datetime | None = None,
+    factor: int = 1,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Create `path` with the store's schema and fill it with `total` events (tracked events
+    written `factor` times each: about total x factor in all)."""
     now = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
     store = DuckDBStore(path)
     store.setup()
     store.close()
-    con = duckdb.connect(str(path))
+    # Bounded memory for any size: each chunk is written before the next is made.
+    con = duckdb.connect(str(path), config={"memory_limit": MEMORY_LIMIT})
     started = time.perf_counter()
     begin = now - dt.timedelta(days=DAYS)
     extra = USERS * 2 + ACCOUNTS
     tracked = max(total - extra, 0)
     u = "u"
     features = ", ".join(f"'{f}'" for f in FEATURES)
-    for at in range(0, tracked, CHUNK):
-        source = tracked_sql(at, min(at + CHUNK, tracked), tracked, now)
+    for at, stop in _chunks(tracked, factor):
+        source = tracked_sql(at, stop, tracked, now, factor)
         props = (
             f"CASE WHEN name = 'feature_used' THEN '{{\"feature\":\"' || "
             f"[{features}][1 + u % {len(FEATURES)}] || '\"}}' "
@@ -132,9 +165,14 @@ def generate_duckdb(path: Path, total: int, now: dt.datetime | None = None) -> d
             "ts",
             props,
             _context(u),
-            "random() < 0.005",
+            "test",
         )
         con.execute(f"INSERT INTO events {row} FROM ({source})")
+        if progress:
+            print(
+                f"  {stop * factor:,} tracked events, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
     # Per user: signed_up (at a day spread over the range) and identify with traits.
     signup = (
         f"TIMESTAMP '{begin:%Y-%m-%d %H:%M:%S}' + to_seconds(CAST("
@@ -223,8 +261,18 @@ def _ch_row(
     )
 
 
+def _ch_draw(n: str, salt: int) -> str:
+    """ClickHouse SQL: a uniform draw in [0, 1) fixed by the number `n` and `salt`."""
+    return f"(intHash64({n} * 8 + {salt}) / 18446744073709551616.0)"
+
+
 def generate_clickhouse(
-    client: Any, table: str, total: int, now: dt.datetime | None = None
+    client: Any,
+    table: str,
+    total: int,
+    now: dt.datetime | None = None,
+    factor: int = 1,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Fill the ClickHouse store's events `table` (created by its setup()) like DuckDB's."""
     now = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).replace(microsecond=0)
@@ -253,18 +301,30 @@ def generate_clickhouse(
         "ts",
         props,
         context,
-        "toUInt8(rand(5) % 200 = 0)",
+        "test",
     )
-    for at in range(0, tracked, CHUNK):
-        stop = min(at + CHUNK, tracked)
+    for at, stop in _chunks(tracked, factor):
+        # Copy j of an event is j seconds earlier (later in a day's first seconds): same day.
+        base = (
+            f"SELECT number AS i, {_ch_draw('number', 1)} AS r, {_ch_draw('number', 2)} < 0.03 "
+            f"AS anon, toUInt64(floor({USERS} * pow({_ch_draw('number', 3)}, 1.7))) AS u, "
+            f"toUInt8({_ch_draw('number', 5)} < 0.005) AS test, "
+            f"toUInt32({begin} + least({span - 1}, greatest({factor - 1}, "
+            f"toInt64(i * {span / tracked}) + toInt64({_ch_draw('number', 4)} * 600) - 300))) "
+            f"AS base "
+            f"FROM numbers({at}, {stop - at})"
+        )
         source = (
-            f"SELECT *, multiIf({mix}, '{MIX[-1][1]}') AS name FROM (SELECT number AS i, "
-            f"rand(1) / 4294967296.0 AS r, rand(2) % 100 < 3 AS anon, "
-            f"toUInt64(floor({USERS} * pow(rand(3) / 4294967296.0, 1.7))) AS u, "
-            f"toUInt32({begin} + least({span - 1}, greatest(0, toInt64(i * {span / tracked}) "
-            f"+ toInt64(rand(4) % 600) - 300))) AS ts FROM numbers({at}, {stop - at}))"
+            f"SELECT i, r, anon, u, test, toUInt32(base + if(base % 86400 >= {factor}, "
+            f"-toInt64(j), toInt64(j))) AS ts, multiIf({mix}, '{MIX[-1][1]}') AS name "
+            f"FROM ({base}) CROSS JOIN (SELECT number AS j FROM numbers({factor}))"
         )
         client.execute(f"INSERT INTO {table} {row} FROM ({source})")
+        if progress:
+            print(
+                f"  {stop * factor:,} tracked events, {time.perf_counter() - started:.0f} s",
+                flush=True,
+            )
     signup = f"toUInt32({begin} + (u * 2654435761) % {span})"
     users = f"(SELECT number AS u FROM numbers({USERS}))"
     email = "concat('{\"email\":\"user', toString(u), '@example.com\"}')"
@@ -327,11 +387,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--events-per-day-factor",
+        type=int,
+        default=1,
+        help="write each tracked event k times on its day (about k x the events)",
+    )
     args = parser.parse_args()
     if args.out.exists():
         raise SystemExit(f"{args.out} exists; remove it first")
-    print(generate_duckdb(args.out, args.events))
+    print(generate_duckdb(args.out, args.events, factor=args.events_per_day_factor, progress=True))
 
 
 if __name__ == "__main__":
     main()
+
+
+def derive(store: Any) -> dict[str, Any]:
+    """What a store keeps beside the events (profiles, the activity rollup), built from the
+    generated events as a store upgraded in place builds them on its first start: timed."""
+    from tracklog.ingest import profiles
+    from tracklog.store import rollups
+
+    started = time.perf_counter()
+    store.setup()
+    profiles.build(store, profiles.ProfileRules(), progress=False)
+    built_profiles = time.perf_counter()
+    rollups.build(store)
+    done = time.perf_counter()
+    store.close()
+    return {
+        "profiles_build_s": round(built_profiles - started, 1),
+        "rollups_build_s": round(done - built_profiles, 1),
+    }

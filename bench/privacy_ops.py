@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.clickhouse_server import ClickHouseServer
-from tracklog import privacy, retention
 from tracklog.events import Event
+from tracklog.privacy import access, erasure, retention
 from tracklog.store.base import Store, Workspace
 from tracklog.store.clickhouse import ClickHouseStore
 from tracklog.store.duckdb import DuckDBStore
@@ -80,9 +80,9 @@ def measure(name: str, store: Store, n: int) -> None:
     def stored() -> int:
         return int(store.query(f"SELECT count(*) FROM {store.events_table}", {})[0][0])
 
-    export = timed(name, "export_one_user", lambda: privacy.export_user(store, "w", "u7", "b"))
+    export = timed(name, "export_one_user", lambda: access.export_user(store, "w", "u7", "b"))
     before = stored()
-    erased = timed(name, "delete_one_user", lambda: privacy.delete_user(store, "w", "u7", "b"))
+    erased = timed(name, "delete_one_user", lambda: erasure.delete_user(store, "w", "u7", "b"))
     # Exactly the user's events went, and nothing else (this caught 18.16's NULL mutations).
     assert erased["deleted"]["events"] == len(export["events"]) == before - stored() > 0
     before = stored()

@@ -31,7 +31,16 @@ from bench import generate, report
 from bench.procs import MemoryWatch, memory_kb
 from tests.support import ServerProcess
 from tracklog import admin
-from tracklog.analytics import active, funnels, people, retention, trends
+from tracklog.analytics import (
+    active,
+    funnels,
+    lifecycle,
+    people,
+    retention,
+    schema,
+    trends,
+    users,
+)
 from tracklog.analytics.scope import Scope
 from tracklog.store.duckdb import DuckDBStore
 
@@ -48,6 +57,10 @@ class RecordingStore:
         self._store = store
         self.dialect = store.dialect
         self.events_table = store.events_table
+        self.events_rows = getattr(store, "events_rows", store.events_table)
+        self.identities_table = store.identities_table
+        self.traits_table = store.traits_table
+        self.rollup_zone = store.rollup_zone
         self.placeholder = store.placeholder
         self.sql_seconds = 0.0
         self.statements: list[tuple[float, str, dict[str, Any]]] = []
@@ -138,7 +151,7 @@ CASES = [
         "accounts_list",
         "/api/accounts",
         {"limit": 100},
-        lambda s, sc: people.accounts(s, sc, HEALTH, None, 100),
+        lambda s, sc: people.accounts(s, sc, HEALTH, people.AccountList(limit=100)),
         overview=True,
     ),
     Case(
@@ -147,12 +160,18 @@ CASES = [
         {},
         lambda s, sc: people.account(s, sc, HEALTH, ACCOUNT),
     ),
-    Case("users_list", "/api/users", {"limit": 50}, lambda s, sc: people.users(s, sc, None, 50)),
+    Case(
+        "users_list",
+        "/api/users",
+        {"limit": 50},
+        lambda s, sc: users.users(s, sc, users.UserList(limit=50)),
+        overview=True,
+    ),
     Case(
         "users_search",
         "/api/users",
         {"q": "user123", "limit": 50},
-        lambda s, sc: people.users(s, sc, "user123", 50),
+        lambda s, sc: users.users(s, sc, users.UserList(search="user123", limit=50)),
     ),
     Case(
         "retention_weekly",
@@ -168,6 +187,33 @@ CASES = [
             s, sc, ["signed_up", "signed_in", "feature_used"], 168 * 3600, "users"
         ),
     ),
+    Case(
+        "users_by_name",
+        "/api/users",
+        {"sort": "name", "offset": 5000, "limit": 50},
+        lambda s, sc: users.users(s, sc, users.UserList(sort="name", offset=5000, limit=50)),
+    ),
+    Case(
+        "users_who_did",
+        "/api/users",
+        {"event": "feature_used", "limit": 50},
+        lambda s, sc: users.users(s, sc, users.UserList(events=("feature_used",), limit=50)),
+    ),
+    Case(
+        "funnel_breakdown",
+        "/api/analytics/funnel",
+        {"steps": "feature_used,signed_in,signed_out", "breakdown": "feature"},
+        lambda s, sc: funnels.funnel(
+            s, sc, ["feature_used", "signed_in", "signed_out"], 168 * 3600, "users", "feature"
+        ),
+    ),
+    Case(
+        "lifecycle_weekly",
+        "/api/analytics/lifecycle",
+        {"period": "week"},
+        lambda s, sc: lifecycle.lifecycle(s, sc, "users", "week"),
+    ),
+    Case("schema", "/api/schema", {}, lambda s, sc: schema.schema(s, sc)),
     Case("user_timeline", f"/api/users/{USER}/events", {"limit": 100}, None),
     Case("events_page", "/api/events", {"limit": 100}, None),
 ]
@@ -183,7 +229,12 @@ def _plain(value: Any) -> Any:
 
 
 def measure(
-    store: Any, client: httpx.Client, scope: Scope, repeat: int, explain: Path | None = None
+    store: Any,
+    client: httpx.Client,
+    scope: Scope,
+    repeat: int,
+    explain: Path | None = None,
+    overview: bool = False,
 ) -> list[dict[str, Any]]:
     """Each case in-process and through the API, alternately, so both see the same load.
 
@@ -192,7 +243,7 @@ def measure(
     """
     window = {"from": _iso(scope.start), "to": _iso(scope.end)}
     rows = []
-    for case in CASES:
+    for case in [c for c in CASES if c.overview or not overview]:
         call = functools.partial(client.get, case.path, params={**case.params, **window})
         recorder = RecordingStore(store)
         sql_times: list[float] = []
@@ -272,11 +323,13 @@ def duckdb_data(home: Path, events: int) -> Iterator[DataSet]:
     data = home / "data"
     data.mkdir()
     path = data / "tracklog.duckdb"
-    made = generate.generate_duckdb(path, events)
+    made = generate.generate_duckdb(path, events, progress=events > 10_000_000)
+    made.update(generate.derive(DuckDBStore(path)))
     # The server owns its file; the in-process side reads a copy of it.
     copy = home / "direct.duckdb"
     shutil.copy(path, copy)
     store = DuckDBStore(copy)
+    store.setup()
     try:
         yield DataSet(made, store, server_file=path)
     finally:
@@ -297,6 +350,7 @@ def clickhouse_data(home: Path, events: int) -> Iterator[DataSet]:
         client = ch.client("bench")
         try:
             made = generate.generate_clickhouse(client, "events_local", events)
+            made.update(generate.derive(ClickHouseStore(url)))
         finally:
             client.disconnect()
         try:
@@ -326,7 +380,9 @@ def run(args: argparse.Namespace, kind: str = "duckdb") -> dict[str, Any]:
             server = ServerProcess(home / "data", store=found.server_store_url)
             server.start(timeout=120)
             try:
-                rows, memory = _against(server, found.store, keys, scope, repeat)
+                rows, memory = _against(
+                    server, found.store, keys, scope, repeat, getattr(args, "overview", False)
+                )
             finally:
                 server.stop()
         return {
@@ -357,7 +413,12 @@ def _keys(found: DataSet) -> tuple[str, str]:
 
 
 def _against(
-    server: ServerProcess, store: Any, keys: tuple[str, str], scope: Scope, repeat: int
+    server: ServerProcess,
+    store: Any,
+    keys: tuple[str, str],
+    scope: Scope,
+    repeat: int,
+    overview: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Measure every case against a started server; its memory before, during and after."""
     read_key, write_key = keys
@@ -369,7 +430,7 @@ def _against(
         httpx.Client(base_url=server.url, headers=headers, timeout=600) as client,
         MemoryWatch(pid) as watch,
     ):
-        rows = measure(store, client, scope, repeat, report.OUT)
+        rows = measure(store, client, scope, repeat, report.OUT, overview)
     memory["rss_peak_during_queries_mb"] = _mb(watch.peak_rss_kb)
     memory["rss_after_queries_mb"] = _mb(memory_kb(pid).get("VmRSS", 0))
     # The first write of a DuckDB server builds the Bloom filter of every stored id.
