@@ -238,7 +238,7 @@ def test_an_event_with_no_sender_is_account_activity_but_nobody(tenant: Tenant) 
         (row,) = tenant.get("/api/accounts", raw=raw, **span).json()["accounts"]
         assert (row["users"], row["active_users_7d"], row["active_users_30d"]) == (1, 1, 1), raw
         assert (row["events"], row["sign_ins"]) == (1, 1), raw
-        assert row["last_seen"] == "2026-04-06T09:00:00Z", raw
+        assert row["last_seen"] == "2026-04-06T09:00:00.000Z", raw
         page = tenant.get("/api/accounts/g8", raw=raw, **span).json()
         assert page["account"]["users"] == 1, raw
         assert [u["user_id"] for u in page["users"]] == ["u8"], raw

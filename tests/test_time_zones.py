@@ -464,7 +464,7 @@ def expected_account(group: str, start: dt.datetime, end: dt.datetime, tz: str) 
         "sign_ins": sum(1 for n, _t, _u in in_range if n == "signed_in"),
         "active_users_7d": len({u for _n, t, u in mine if t >= since(7)}),
         "active_users_30d": len({u for _n, t, u in mine if t >= since(30)}),
-        "last_seen": last.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        "last_seen": last.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         if last
         else None,
         "health": health,

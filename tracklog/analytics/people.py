@@ -13,7 +13,7 @@ from typing import Any
 from tracklog.analytics import traits, users
 from tracklog.analytics.activity import activity
 from tracklog.analytics.scope import ACTIVITY, Scope, day_bit, identities, person_of
-from tracklog.analytics.timeline import Calendar, iso
+from tracklog.analytics.timeline import Calendar
 from tracklog.events import from_ms, utcnow
 from tracklog.events import iso as stored_iso
 from tracklog.store.query import Query, new_query
@@ -160,7 +160,8 @@ def _account(
         "active_users_30d": int(active30 or 0),
         "sign_ins": int(sign_ins or 0),
         "events": int(events or 0),
-        "last_seen": iso(last_seen) if last_seen else None,
+        # Milliseconds, as a person's last_seen: an account's is its latest person's.
+        "last_seen": stored_iso(int(last_ms)) if last_seen else None,
         "health": tier,
         "health_reason": reason,
     }
