@@ -6,7 +6,7 @@ data carrying a marker; an intruder workspace's keys must never see the marker, 
 never reads and a read key never writes, no plaintext key lands in a store or a log, and SQL
 and ClickHouse injection in every filter parameter gets a 4xx or a correct answer, with the
 data intact afterwards. (Script payloads in names, properties and traits are rendered inert
-by the dashboard: tests/test_dashboard.py::test_hostile_text_is_rendered_inert.)
+by the dashboard: tests/dashboard/test_pages.py::test_hostile_text_is_rendered_inert.)
 """
 
 from __future__ import annotations

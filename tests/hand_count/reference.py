@@ -1,4 +1,4 @@
-"""Every number of the definitions (/work/tools/definitions.md) counted by hand from logical
+"""Every number of the definitions (docs/analytics.md) counted by hand from logical
 events, in plain Python.
 
 Written from that document, not from Tracklog's code, and importing nothing from `tracklog`:

@@ -16,16 +16,14 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.dashboard_support import (
+from tests.dashboard.support import (
     NO_CHROMIUM,
     TIERS,
     XSS,
     Tab,
     ago,
     api,
-    chromium,
     open_tab,
-    sessions,
     shown_pct,
     shown_time,
     signed_in_tab,
@@ -102,13 +100,6 @@ def data(server: ServerProcess) -> Tenant:
     return t
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium from the system, not a Playwright download."""
-    with chromium() as b:
-        yield b
-
-
 @pytest.fixture
 def tab(browser: Any, data: Tenant) -> Iterator[Tab]:
     """A signed-in tab on the fixture workspace."""
@@ -118,9 +109,8 @@ def tab(browser: Any, data: Tenant) -> Iterator[Tab]:
 
 def test_nothing_without_a_key_and_login_checks_the_key(browser: Any, data: Tenant) -> None:
     """Only the login form without a key; a bad key, a write key and a good one. With server
-    sessions (contract section 6) the key is exchanged for an HttpOnly cookie and never kept
-    where page scripts can read it; without them it stays in the tab's sessionStorage."""
-    by_session = sessions(data.server)
+    the key is exchanged for the server's HttpOnly session cookie and never kept where page
+    scripts can read it."""
     context, t = open_tab(browser, data.server, None)
     stored = "[sessionStorage.getItem('tracklog.readKey'), localStorage.length]"
     try:
@@ -143,17 +133,12 @@ def test_nothing_without_a_key_and_login_checks_the_key(browser: Any, data: Tena
         page.click("#login-form button")
         page.wait_for_selector("table.events")
         assert not page.locator("#login").is_visible()
-        if by_session:
-            assert page.evaluate(stored) == [None, 0]
-            assert data.read_key not in page.evaluate("document.cookie")
-            cookie = next(c for c in context.cookies() if c["name"] == "tracklog_session")
-            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-            # A session ended elsewhere brings the form back.
-            assert context.request.delete(f"{data.server.url}/api/session").status == 204
-        else:
-            assert page.evaluate(stored) == [data.read_key, 0]
-            # A key the server stops accepting brings the form back and forgets the key.
-            page.evaluate("sessionStorage.setItem('tracklog.readKey', 'tlr_revoked')")
+        assert page.evaluate(stored) == [None, 0]
+        assert data.read_key not in page.evaluate("document.cookie")
+        cookie = next(c for c in context.cookies() if c["name"] == "tracklog_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        # A session ended elsewhere brings the form back.
+        assert context.request.delete(f"{data.server.url}/api/session").status == 204
         page.goto(f"{data.server.url}/#/quarantine")
         page.wait_for_selector("#login-form", state="visible")
         assert page.locator("#main").inner_text().strip() == ""

@@ -2,51 +2,29 @@
 and headline comparisons (4), lifecycle and funnels by property with time to convert (11).
 
 A hovered value must be the API's value for that bucket; a clicked point must list as many
-people as the point counts. Tests that need the server side of the API contract skip, saying
-which endpoint or parameter they wait for, until /openapi.json lists it.
+people as the point counts. Each test first checks that /openapi.json still documents the
+endpoints and parameters it drives (support.py `need`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.dashboard_support import (
+from tests.dashboard.support import (
     DUCKDB_ONLY,
     NO_CHROMIUM,
     Tab,
     ago,
     api,
-    chromium,
     hover,
     need,
-    pm_workspace,
     shown_pct,
     signed_in_tab,
 )
-from tests.support import ServerProcess, Tenant
+from tests.support import Tenant
 
 pytestmark = [NO_CHROMIUM, DUCKDB_ONLY]
-
-
-@pytest.fixture(scope="module")
-def pm(server: ServerProcess) -> Tenant:
-    return pm_workspace(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def tab(browser: Any, pm: Tenant) -> Iterator[Tab]:
-    with signed_in_tab(browser, pm) as t:
-        yield t
 
 
 def iso(t: dt.datetime) -> str:

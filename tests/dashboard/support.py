@@ -1,10 +1,6 @@
 """What the dashboard's browser tests share: Debian's Chromium through Playwright, a tab that
-fails its test on any console error, signing in (a key in the tab, or the server's session
-when it keeps them), and asking /openapi.json what the server offers.
-
-Tests that need an endpoint or a parameter from the dashboard's API contract
-(/work/tools/dashboard-api.md, sections 1-6) call `need(...)`: until the server documents it
-they skip and say which endpoint or parameter they wait for, and once it does they run.
+fails its test on any console error, signing in through the server's session cookie, and
+asking /openapi.json whether the server still documents what the dashboard calls.
 """
 
 from __future__ import annotations
@@ -34,7 +30,7 @@ NO_CHROMIUM = pytest.mark.skipif(
     reason="no chromium binary on PATH: `apt-get install chromium` to run the dashboard tests",
 )
 # The dashboard is a client of the JSON API, whose answers the store contract tests check on
-# both stores; its own tests need one store (the first suite, tests/test_dashboard.py, keeps
+# both stores; its own tests need one store (the first suite, test_pages.py, keeps
 # running on both).
 DUCKDB_ONLY = pytest.mark.parametrize("server", ["duckdb"], indirect=True)
 
@@ -78,15 +74,12 @@ def documented(server: ServerProcess, path: str, *params: str, method: str = "ge
 def need(
     server: ServerProcess, path: str, *params: str, method: str = "get", why: str = ""
 ) -> None:
-    """Skip, saying what is missing, unless the server documents `method path` and `params`."""
-    if not documented(server, path, *params, method=method):
-        wanted = f"{method.upper()} {path}" + (f" with {', '.join(params)}" if params else "")
-        pytest.skip(f"waits for the server side of the dashboard contract: {wanted} ({why})")
-
-
-def sessions(server: ServerProcess) -> bool:
-    """Whether the server keeps sign-in sessions (contract section 6)."""
-    return all(documented(server, "/api/session", method=m) for m in ("get", "post", "delete"))
+    """Fail unless the server documents `method path` with `params`: the dashboard calls
+    them, so one gone from /openapi.json is a broken contract, not a reason to skip."""
+    wanted = f"{method.upper()} {path}" + (f" with {', '.join(params)}" if params else "")
+    assert documented(server, path, *params, method=method), (
+        f"/openapi.json no longer documents {wanted}, which the dashboard uses ({why})"
+    )
 
 
 @dataclass
@@ -139,13 +132,10 @@ class Tab:
 
 
 def sign_in(context: Any, t: Tenant) -> None:
-    """Sign a browser context in as `t`'s read key: the server's session cookie when it keeps
-    sessions (every tab of the context shares it), else the key in each tab's sessionStorage."""
-    if sessions(t.server):
-        r = context.request.post(f"{t.server.url}/api/session", data={"key": t.read_key})
-        assert r.status == 204, r.text()
-    else:
-        context.add_init_script(f"sessionStorage.setItem('tracklog.readKey', {t.read_key!r})")
+    """Sign a browser context in as `t`'s read key: the server's session cookie, which every
+    tab of the context shares."""
+    r = context.request.post(f"{t.server.url}/api/session", data={"key": t.read_key})
+    assert r.status == 204, r.text()
 
 
 def open_tab(

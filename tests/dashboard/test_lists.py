@@ -3,20 +3,17 @@ sorted and filtered (items 1), names before ids and titles that name the subject
 health rule stated and each account's reason (10), the phone layout (9).
 
 One workspace of 130 named accounts in every health tier and 160 named people
-(tests/dashboard_support.py `post_workspace`). Tests that need the server side of the API
-contract skip, saying which endpoint or parameter they wait for, until /openapi.json lists it.
+(support.py `pm_workspace`). Each test first checks that /openapi.json still documents the
+endpoints and parameters it drives (support.py `need`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.dashboard_support import (
+from tests.dashboard.support import (
     ACCOUNTS,
     DUCKDB_ONLY,
     NO_CHROMIUM,
@@ -24,32 +21,13 @@ from tests.dashboard_support import (
     USERS,
     Tab,
     api,
-    chromium,
     every,
     need,
-    pm_workspace,
     signed_in_tab,
 )
-from tests.support import ServerProcess, Tenant
+from tests.support import Tenant
 
 pytestmark = [NO_CHROMIUM, DUCKDB_ONLY]
-
-
-@pytest.fixture(scope="module")
-def pm(server: ServerProcess) -> Tenant:
-    return pm_workspace(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def tab(browser: Any, pm: Tenant) -> Iterator[Tab]:
-    with signed_in_tab(browser, pm) as t:
-        yield t
 
 
 def shown_rows(tab: Tab, table: str, col: str) -> list[str]:

@@ -2,8 +2,8 @@
 browser and one sign-in for every tab (5), CSV downloads with every row (6), query fields that
 suggest the workspace's events, properties and values (7).
 
-Tests that need the server side of the API contract skip, saying which endpoint or parameter
-they wait for, until /openapi.json lists it.
+Each test first checks that /openapi.json still documents the endpoints and parameters it
+drives (support.py `need`).
 """
 
 from __future__ import annotations
@@ -11,44 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.dashboard_support import (
+from tests.dashboard.support import (
     ACCOUNTS,
     DUCKDB_ONLY,
     NO_CHROMIUM,
     USERS,
     Tab,
     api,
-    chromium,
     need,
     new_tab,
-    pm_workspace,
     signed_in_tab,
 )
-from tests.support import ServerProcess, Tenant
+from tests.support import Tenant
 
 pytestmark = [NO_CHROMIUM, DUCKDB_ONLY]
-
-
-@pytest.fixture(scope="module")
-def pm(server: ServerProcess) -> Tenant:
-    return pm_workspace(server)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-def tab(browser: Any, pm: Tenant) -> Iterator[Tab]:
-    with signed_in_tab(browser, pm) as t:
-        yield t
 
 
 def iso(t: dt.datetime) -> str:
