@@ -12,7 +12,7 @@ from typing import Any
 
 from tracklog.analytics import traits, users
 from tracklog.analytics.activity import activity
-from tracklog.analytics.scope import ACTIVITY, Scope, day_bit, identities, person_of
+from tracklog.analytics.scope import ACTIVITY, Scope, identities, person_of
 from tracklog.analytics.timeline import Calendar
 from tracklog.events import from_ms, utcnow
 from tracklog.events import iso as stored_iso
@@ -105,28 +105,22 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
         f"max(CASE WHEN {act} THEN hi_ms END) AS last, "
         f"max(CASE WHEN {act} AND day >= {last_day - 6} THEN 1 ELSE 0 END) AS a7"
     )
-    if q.dialect.name == "duckdb":
-        # One row per account and sender id, with a mask of the (at most 30) local days of
-        # the 30-day window they were active on: a far smaller GROUP BY than one per day.
-        window = (
-            f"bit_or(CASE WHEN {recent} THEN {day_bit('day', last_day - 29)} "
-            f"ELSE 0::UBIGINT END) AS days30"
-        )
-        days, active30, kept = "bit_count(bit_or(days30))", "days30 != 0", "days30"
-    else:
-        # ClickHouse 18.16 has no bit count: one row per account, sender id and day of the
-        # window (and one for all before it), the days counted distinct.
-        window = f"CASE WHEN {recent} THEN day ELSE -1 END AS d30"
-        days, active30 = "coalesce(count(DISTINCT CASE WHEN a30 = 1 THEN d30 END), 0)", "a30 = 1"
-        kept = "d30, a30"
-        sums += f", max(CASE WHEN {recent} THEN 1 ELSE 0 END) AS a30"
-    by = "grp, actor" if q.dialect.name == "duckdb" else "grp, actor, d30"
+    # One row per account and sender id, with a mask of the (at most 30) local days of the
+    # 30-day window they were active on: a far smaller GROUP BY than one per day (ClickHouse,
+    # whose 18.16 has no bit count, did that: 4.2 s at 10M events, 1.4 s with the mask).
+    d = q.dialect
+    # greatest: a current ClickHouse computes the shift for every row, not only the window's,
+    # and refuses a negative one.
+    shift = f"greatest(day - {last_day - 29}, 0)"
+    bit = f"CASE WHEN {recent} THEN {d.bit(shift)} ELSE {d.mask(0)} END"
+    window = f"{d.or_all(bit)} AS days30"
+    days = d.bit_count(d.or_all("days30"), 30)
     # Per sender id first, then resolved to people: the join with the identities meets one
     # row per id instead of one per id, day and name; the distinct counts leave NULL (an
     # event with no sender) out.
-    sent = f"(SELECT grp, actor, {sums}, {window} FROM {source} GROUP BY {by})"
+    sent = f"(SELECT grp, actor, {sums}, {window} FROM {source} GROUP BY grp, actor)"
     resolved = (
-        f"(SELECT grp, r, e, s, last, a7, {kept}, {person_of()} AS person "
+        f"(SELECT grp, r, e, s, last, a7, days30, {person_of()} AS person "
         f"FROM {sent} AS {q.alias('sent')} "
         f"{q.dialect.left_join} {identities(q, scope.workspace)} AS {q.alias('persons')} "
         f"USING (actor))"
@@ -134,7 +128,7 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
     # coalesce: ClickHouse 18.16 counts no distinct value as NULL, later ones as 0.
     people = [
         f"coalesce(count(DISTINCT CASE WHEN {c} THEN person END), 0)"
-        for c in ("r > 0", "a7 = 1", active30)
+        for c in ("r > 0", "a7 = 1", "days30 != 0")
     ]
     rows = q.run(
         store,

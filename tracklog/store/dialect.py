@@ -41,6 +41,9 @@ class Dialect(Protocol):
     def or_all(self, expr: str) -> str:
         """The aggregate bitwise OR of unsigned 64-bit integers."""
 
+    def bit_count(self, expr: str, width: int) -> str:
+        """How many of the low `width` bits of an unsigned 64-bit integer are set."""
+
     def or_states(self, column: str) -> str:
         """The aggregate bitwise OR of a rollup column (ClickHouse keeps aggregate states)."""
 
@@ -111,6 +114,9 @@ class DuckDBDialect:
     def or_all(self, expr: str) -> str:
         return f"bit_or({expr})"
 
+    def bit_count(self, expr: str, width: int) -> str:
+        return f"bit_count({self.bit_and(expr, self.mask((1 << width) - 1))})"
+
     def or_states(self, column: str) -> str:
         return f"bit_or({column})"
 
@@ -179,6 +185,10 @@ class ClickHouseDialect:
 
     def or_all(self, expr: str) -> str:
         return f"groupBitOr({expr})"
+
+    def bit_count(self, expr: str, width: int) -> str:
+        # 18.16 has no bitCount: the bits one by one (a few per row of a small result).
+        return f"arraySum(arrayMap(b_ -> bitAnd(bitShiftRight({expr}, b_), 1), range({width})))"
 
     def or_states(self, column: str) -> str:
         return f"groupBitOrMerge({column})"
