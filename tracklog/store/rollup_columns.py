@@ -1,10 +1,9 @@
 """The rollup rows of a batch of events, computed column by column (tracklog/store/rollups.py).
 
-`rollups.day_rows`, `mask_rows` and `event_day_rows` walk the events one by one in Python;
-this computes the same rows from the batch's Arrow columns with numpy and pyarrow's
-group-by, so a commit of thousands of events costs a few calls into C instead of a loop (and
-a few DuckDB statements would cost more: each is a millisecond of planning). The rows are
-the same, key for key (tests/test_rollup_columns.py holds the two to it).
+The rows are computed from the batch's Arrow columns with numpy and pyarrow's group-by, so
+a commit of thousands of events costs a few calls into C instead of a loop (and a few DuckDB
+statements would cost more: each is a millisecond of planning). tests/test_rollup_columns.py
+holds them, key for key, to a plain loop over the events.
 """
 
 from __future__ import annotations

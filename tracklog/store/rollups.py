@@ -24,12 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from tracklog.events import Event, to_ms
 from tracklog.store import events
 from tracklog.store.clock import wall_sql
 from tracklog.store.query import SENDER, new_query
@@ -53,23 +50,6 @@ BUILT = "rollups.built"
 _SLOT = 900
 
 
-@dataclass(frozen=True)
-class DayRow:
-    """Some events of one key on one local day: how many, and their first and last times."""
-
-    workspace: str
-    day: int  # days since 1970-01-01 in the workspace's time zone
-    actor: str  # the sender: user id, else anonymous id ('' for neither)
-    group_id: str
-    event_name: str
-    type: str
-    is_test: bool
-    anonymous: bool  # sent without a user id
-    events: int
-    first_ms: int
-    last_ms: int
-
-
 @lru_cache(maxsize=65_536)
 def _offset(zone: str, slot: int) -> int:
     """Seconds the zone is ahead of UTC during one quarter-hour slot since 1970."""
@@ -82,86 +62,6 @@ def local_day(ms: int, zone: str) -> int:
     if zone == "UTC":
         return seconds // DAY_SECONDS
     return (seconds + _offset(zone, seconds // _SLOT)) // DAY_SECONDS
-
-
-def sender(event: Event) -> str:
-    """The id an event was sent by: its user id, else its anonymous id."""
-    return event.user_id or event.anonymous_id or ""
-
-
-def day_rows(events: Sequence[Event], zones: dict[str, str]) -> list[DayRow]:
-    """The rollup rows of `events`, one per key, in each workspace's zone (UTC if unknown)."""
-    rows: dict[tuple[str, int, str, str, str, str, bool, bool], list[int]] = {}
-    for e in events:
-        ms = to_ms(e.timestamp)
-        key = (
-            e.workspace,
-            local_day(ms, zones.get(e.workspace, "UTC")),
-            sender(e),
-            e.group_id or "",
-            e.event_name or "",
-            e.type,
-            e.is_test,
-            not e.user_id,
-        )
-        found = rows.get(key)
-        if found is None:
-            rows[key] = [1, ms, ms]
-        else:
-            found[0] += 1
-            found[1] = min(found[1], ms)
-            found[2] = max(found[2], ms)
-    return [DayRow(*key, *values) for key, values in rows.items()]
-
-
-@dataclass(frozen=True)
-class MaskRow:
-    """The days of one block with activity of one sender (or account) and event name."""
-
-    workspace: str
-    block: int  # local day // BLOCK_DAYS
-    kind: str  # "actor" or "group"
-    subject: str
-    event_name: str
-    is_test: bool
-    days: int  # bit i: day block * BLOCK_DAYS + i
-
-
-@dataclass(frozen=True)
-class EventDayRow:
-    """How many events of one name, type and account one local day had."""
-
-    workspace: str
-    day: int
-    event_name: str
-    type: str
-    group_id: str
-    is_test: bool
-    events: int
-
-
-def mask_rows(days: Sequence[DayRow]) -> list[MaskRow]:
-    """The activity masks of some day rows, one per key."""
-    masks: dict[tuple[str, int, str, str, str, bool], int] = {}
-    for r in days:
-        if r.type in NOT_ACTIVITY:
-            continue
-        block, bit = divmod(r.day, BLOCK_DAYS)
-        for kind, subject in (("actor", r.actor), ("group", r.group_id)):
-            if not subject:
-                continue
-            key = (r.workspace, block, kind, subject, r.event_name, r.is_test)
-            masks[key] = masks.get(key, 0) | (1 << bit)
-    return [MaskRow(*key, mask) for key, mask in masks.items()]
-
-
-def event_day_rows(days: Sequence[DayRow]) -> list[EventDayRow]:
-    """The event counts of some day rows, one per key."""
-    counts: dict[tuple[str, int, str, str, str, bool], int] = {}
-    for r in days:
-        key = (r.workspace, r.day, r.event_name, r.type, r.group_id, r.is_test)
-        counts[key] = counts.get(key, 0) + r.events
-    return [EventDayRow(*key, n) for key, n in counts.items()]
 
 
 def blocks_of(days: tuple[int, int] | None) -> tuple[int, int] | None:
