@@ -50,6 +50,11 @@ from tracklog.store.seen_ids import SeenIds
 log = logging.getLogger("tracklog.store")
 # Unmerged rollup rows, or seconds since the last merge, that make the next commit merge them.
 MERGE_ROWS = 50_000
+# Building the filter of stored ids turns each id into a Python object while holding the GIL:
+# in small batches with a pause between, so commits and requests wait for one batch at most
+# instead of a million ids.
+FILTER_BATCH = 16_384
+YIELD_SECONDS = 0.002
 MERGE_SECONDS = 60.0
 
 SCHEMA = """
@@ -356,9 +361,10 @@ class DuckDBStore(duckdb_sessions.SessionRows):
             seen = SeenIds(capacity=4 * count)
             # Lossless Arrow export gives the ids as 16 raw bytes, the form the filter keys on.
             cur.execute("SET arrow_lossless_conversion = true")
-            reader = cur.sql("SELECT id FROM events").to_arrow_reader(batch_size=1_000_000)
+            reader = cur.sql("SELECT id FROM events").to_arrow_reader(batch_size=FILTER_BATCH)
             for batch in reader:
                 seen.add_all(batch.column(0).storage.to_pylist())
+                time.sleep(YIELD_SECONDS)
         except duckdb.Error as exc:  # closed meanwhile, or out of memory: try again later
             log.warning("building the filter of stored ids failed: %s", exc)
             with self._write_lock:
