@@ -62,6 +62,7 @@ class RecordingStore:
         self.traits_table = store.traits_table
         self.rollup_zone = store.rollup_zone
         self.placeholder = store.placeholder
+        self.epoch_ms = store.epoch_ms  # the cut edges of a range read event times
         self.sql_seconds = 0.0
         self.statements: list[tuple[float, str, dict[str, Any]]] = []
 
