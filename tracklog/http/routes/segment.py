@@ -22,7 +22,7 @@ from tracklog.http.auth import AuthError, Principal, authorize, presented_key
 from tracklog.http.body import read_body
 from tracklog.http.openapi import Answer, Operation, errors
 from tracklog.http.rate_limit import RateLimited
-from tracklog.http.responses import json_response
+from tracklog.http.responses import in_shape, json_response
 from tracklog.http.runtime import Runtime
 from tracklog.http.schemas.common import error_detail
 from tracklog.http.schemas.segment import BODIES, SegmentAnswer, SegmentError
@@ -76,14 +76,8 @@ async def _call(request: Request, call: segment.Call) -> Response:
             principal = await authorize(request, "write", body_key)
         items = segment.decode_envelope(envelope, body, principal.workspace, utcnow(), call)
         runtime.limiter.charge(principal.key_id, len(items))
-    except AuthError as exc:
-        return segment_error(exc.status, exc.code, exc.message)
-    except RateLimited as exc:
-        response = segment_error(429, "rate_limited", exc.message)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    except BodyError as exc:
-        return segment_error(exc.status, exc.code, exc.message)
+    except (AuthError, RateLimited, BodyError) as exc:
+        return in_shape(exc, segment_error)
     receipt = await runtime.ingestor.ingest(
         items, principal.workspace, segment.source(call), test=principal.test
     )

@@ -19,7 +19,7 @@ from tracklog.http.auth import AuthError, Principal, authorize, presented_key
 from tracklog.http.body import read_body
 from tracklog.http.openapi import Answer, Operation, errors
 from tracklog.http.rate_limit import RateLimited
-from tracklog.http.responses import json_response
+from tracklog.http.responses import in_shape, json_response
 from tracklog.http.runtime import Runtime
 from tracklog.http.schemas.common import error_detail
 from tracklog.http.schemas.vero import (
@@ -75,14 +75,8 @@ async def _call(request: Request, kind: vero.Kind) -> Response:
             principal = await authorize(request, "write", token)
         items = vero.decode_raw(raw, principal.workspace, utcnow(), kind)
         runtime.limiter.charge(principal.key_id, len(items))
-    except AuthError as exc:
-        return vero_error(exc.status, exc.code, exc.message)
-    except RateLimited as exc:
-        response = vero_error(429, "rate_limited", exc.message)
-        response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    except BodyError as exc:
-        return vero_error(exc.status, exc.code, exc.message)
+    except (AuthError, RateLimited, BodyError) as exc:
+        return in_shape(exc, vero_error)
     receipt = await runtime.ingestor.ingest(
         items, principal.workspace, vero.source(kind), test=principal.test
     )
