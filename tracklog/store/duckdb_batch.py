@@ -1,17 +1,23 @@
 """The statements of one DuckDB commit, sent in one call.
 
 Each `execute` releases the GIL while DuckDB works and must take it back before returning;
-with the event loop busy, taking it back waits for the loop's switch interval (5 ms). A
-commit of a BEGIN, five INSERTs and a COMMIT paid that up to seven times (issue 15: most of
-a single-event load's commit time). One call with every statement pays it once.
+with the event loop busy, taking it back waits for the loop's switch interval. A commit of a
+BEGIN, five INSERTs and a COMMIT paid that up to seven times (issue 15: most of a
+single-event load's commit time). One call with every statement pays it once.
+
+The Arrow tables are not registered as views: registering and unregistering one cost about
+0.5 ms (ten calls per commit), more than inserting a few dozen rows. DuckDB's replacement
+scan finds a table named in the SQL among the calling function's local variables instead,
+so `_execute` takes them as parameters with the names the SQL uses.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import duckdb
 import pyarrow as pa
+
+# Most tables one commit inserts from (events, three rollups, quarantine, traits) and a spare.
+SLOTS = 8
 
 
 class Batch:
@@ -25,6 +31,8 @@ class Batch:
         """Add `table`'s rows to `target` (or run `sql`, whose `{source}` names the table)."""
         if not table.num_rows:
             return
+        if len(self.tables) == SLOTS:
+            raise ValueError(f"a batch inserts from at most {SLOTS} tables")
         source = f"incoming_{len(self.tables)}"
         self.tables[source] = table
         self.statements.append(
@@ -34,13 +42,21 @@ class Batch:
     def run(self, cur: duckdb.DuckDBPyConnection, before: str = "", after: str = "") -> None:
         """Execute `before`, the inserts and `after` (e.g. BEGIN and COMMIT) in one call."""
         statements = [s for s in (before, *self.statements, after) if s]
-        if not statements:
-            return
-        for name, table in self.tables.items():
-            cur.register(name, table)
-        try:
-            cur.execute(";\n".join(statements))
-        finally:
-            for name in self.tables:
-                with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses it
-                    cur.unregister(name)
+        if statements:
+            _execute(cur, ";\n".join(statements), **self.tables)
+
+
+def _execute(
+    cur: duckdb.DuckDBPyConnection,
+    sql: str,
+    incoming_0: pa.Table | None = None,
+    incoming_1: pa.Table | None = None,
+    incoming_2: pa.Table | None = None,
+    incoming_3: pa.Table | None = None,
+    incoming_4: pa.Table | None = None,
+    incoming_5: pa.Table | None = None,
+    incoming_6: pa.Table | None = None,
+    incoming_7: pa.Table | None = None,
+) -> None:
+    """Run `sql`, which reads the tables named incoming_0 … incoming_7 (see the docstring)."""
+    cur.execute(sql)
