@@ -3,6 +3,9 @@
 Each subject enters at its first occurrence of step 1 in the range; step k counts when a
 step-k event follows the step k-1 event it reached, no later than `window` seconds after the
 entry. Written as one join per step, which both stores run without window functions.
+On DuckDB each step's level is computed once per statement (`Query.shared`) and a breakdown
+is one statement; ClickHouse, which would compute the levels again at each read, runs a
+breakdown's whole funnel, top values and series as three statements.
 
 Times are whole seconds (ClickHouse stores no more), so a step's time to convert, the
 median over the subjects who reached it of (reached step k) - (reached step k-1), is in
@@ -27,13 +30,27 @@ TOP_VALUES = 10
 
 
 def _levels(
-    q: Query, scope: Scope, steps: list[str], window_seconds: int, by: str, breakdown: str | None
-) -> list[str]:
-    """One subquery per step: (subject, entered, v, r<k-1>, r<k>) of each subject that
-    reached it, r<k> the time it did (step 1 has no r<k-1>), v its breakdown value ('')."""
+    q: Query,
+    scope: Scope,
+    steps: list[str],
+    window_seconds: int,
+    by: str,
+    breakdown: str | None,
+    share: bool = False,
+) -> tuple[str, list[str]]:
+    """The subjects' entries, (subject, entered, r0) each, and one subquery per step:
+    (subject, entered, v, r<k-1>, r<k>) of each subject that reached it, r<k> the time it did
+    (step 1 has no r<k-1>), v its breakdown value ('').
+
+    With `share`, each is read as a `Query.shared` subquery: a statement that reads the
+    levels several times (one count per step and series) computes each once on DuckDB.
+    """
     d = q.dialect
     subject = "grp" if by == "accounts" else "person"
     extra = ["coalesce(group_id, '') != ''"] if by == "accounts" else []
+
+    def named(name: str, subquery: str) -> str:
+        return q.shared(name, subquery) if share else subquery
 
     def step_events(name: str, value: str | None = None) -> str:
         source = events_source(q, scope, [f"event_name = {q.param(name)}", *extra])
@@ -43,40 +60,47 @@ def _levels(
     # Each level names its reached time r<k>, and each column has one alias: ClickHouse's
     # aliases are global to a query, so reusing one name for another expression would make
     # a WHERE read the wrong column.
-    entries = (
-        f"(SELECT subject, min(t) AS entered, min(t) AS r0 FROM {step_events(steps[0])} "
-        f"GROUP BY subject)"
+    if breakdown is None:
+        entered_by = step_events(steps[0])
+    else:
+        # Each subject's step-1 events, read twice: for its entry, and for its entry
+        # event's value (the subject's step-1 events at its entry time).
+        value = f"coalesce({q.prop_text(breakdown)}, '')"
+        entered_by = named("first_step", step_events(steps[0], value))
+    entries = named(
+        "entries",
+        f"(SELECT subject, min(t) AS entered, min(t) AS r0 FROM {entered_by} "
+        f"AS {q.alias('first')} GROUP BY subject)",
     )
     if breakdown is None:
         level = f"(SELECT subject, entered, r0, '' AS v FROM {entries} AS {q.alias('entries')})"
     else:
-        # The entry event's value: the subject's step-1 events at its entry time.
-        values = step_events(steps[0], f"coalesce({q.prop_text(breakdown)}, '')")
         level = (
             f"(SELECT subject, entered, r0, min(bv) AS v FROM {entries} AS {q.alias('entries')} "
-            f"{d.inner_join} {values} AS {q.alias('values')} USING (subject) "
+            f"{d.inner_join} {entered_by} AS {q.alias('values')} USING (subject) "
             f"WHERE t = entered GROUP BY subject, entered, r0)"
         )
-    levels = [level]
+    levels = [named("level", level)]
     for k, name in enumerate(steps[1:], start=1):
         level = (
-            f"(SELECT subject, entered, v, r{k - 1}, min(t) AS r{k} FROM {level} "
+            f"(SELECT subject, entered, v, r{k - 1}, min(t) AS r{k} FROM {levels[-1]} "
             f"AS {q.alias('reached')} {d.inner_join} {step_events(name)} "
             f"AS {q.alias('step')} USING (subject) "
             f"WHERE t >= r{k - 1} AND t <= entered + {int(window_seconds)} "
             f"GROUP BY subject, entered, v, r{k - 1})"
         )
-        levels.append(level)
-    return levels
+        levels.append(named("level", level))
+    return entries, levels
 
 
-def _counts(q: Query, levels: list[str], series: str) -> str:
-    """Per step and series: how many reached it, and the median seconds from the step before."""
+def _counts(q: Query, levels: list[str], series: str, part: int = 0) -> str:
+    """Per step and series: how many reached it, and the median seconds from the step before
+    (rows (part, step, s, n, m), `part` telling the statement's parts apart)."""
     parts = []
     for i, level in enumerate(levels):
         median = q.dialect.median(f"r{i} - r{i - 1}") if i else "NULL"
         parts.append(
-            f"SELECT {i} AS step, {series} AS s, count(*) AS n, {median} AS m "
+            f"SELECT {part} AS part, {i} AS step, {series} AS s, count(*) AS n, {median} AS m "
             f"FROM {level} AS {q.alias('level')} GROUP BY s"
         )
     return " UNION ALL ".join(parts)
@@ -100,6 +124,9 @@ def _steps(steps: list[str], found: dict[int, tuple[int, float | None]]) -> list
     return result
 
 
+Found = dict[tuple[int, str], dict[int, tuple[int, float | None]]]
+
+
 def funnel(
     store: Any,
     scope: Scope,
@@ -111,41 +138,97 @@ def funnel(
     """Per-step counts, conversion from the first step and from the previous one, and the
     median time from the previous step; with `breakdown`, the same per value of it."""
     q = new_query(store)
-    levels = _levels(q, scope, steps, window_seconds, by, None)
-    rows = q.run(store, f"SELECT step, n, m FROM ({_counts(q, levels, EMPTY)})")
-    overall = {int(step): (int(n), m) for step, n, m in rows}
+    entries, levels = _levels(q, scope, steps, window_seconds, by, breakdown, share=True)
     answer: dict[str, Any] = {
         "by": by,
         "window_seconds": window_seconds,
-        "steps": _steps(steps, overall),
+        "steps": [],
         "breakdown": breakdown,
         "series": [],
     }
     if breakdown is None:
+        found = _found(q.run(store, f"SELECT * FROM ({_counts(q, levels, EMPTY)})"))
+    elif q.shares:
+        # One statement, so the levels are computed once: the whole funnel (part 0), the
+        # values with most entries (part 1) and the funnel of each and of the rest (part 2).
+        # The whole funnel's first step counts the entries: a subject without an id (NULL)
+        # is one there, as without a breakdown, but joins no entry event to take a value.
+        kept = f"(SELECT v FROM {_top(q, levels[0], TOP_VALUES)} AS {q.alias('kept')})"
+        series = f"CASE WHEN v IN {kept} THEN v ELSE {q.param(OTHER)} END"
+        found = _found(
+            q.run(
+                store,
+                f"SELECT * FROM ({_counts(q, [entries, *levels[1:]], EMPTY)} UNION ALL "
+                f"{_top_part(q, levels[0])} UNION ALL {_counts(q, levels, series, part=2)})",
+            )
+        )
+    else:
+        found = _apart(store, scope, steps, window_seconds, by, breakdown)
+    answer["steps"] = _steps(steps, found.get((0, ""), {}))
+    if breakdown is None:
         return answer
-    q = new_query(store)
-    levels = _levels(q, scope, steps, window_seconds, by, breakdown)
-    top = q.run(
-        store,
-        f"SELECT v, count(*) AS c FROM {levels[0]} AS {q.alias('entries')} "
-        f"GROUP BY v ORDER BY c DESC, v LIMIT {TOP_VALUES + 1}",
-    )
-    names = [str(r[0]) for r in top[:TOP_VALUES]]
-    if not names:
-        return answer
-    q = new_query(store)
-    levels = _levels(q, scope, steps, window_seconds, by, breakdown)
-    series = "v"
-    if len(top) > TOP_VALUES:
-        series = f"CASE WHEN {in_list(q, 'v', names)} THEN v ELSE {q.param(OTHER)} END"
-        names.append(OTHER)
-    found: dict[str, dict[int, tuple[int, float | None]]] = {}
-    for step, s, n, m in q.run(store, f"SELECT step, s, n, m FROM ({_counts(q, levels, series)})"):
-        found.setdefault(str(s), {})[int(step)] = (int(n), m)
+    names = _names(found)
     answer["series"] = [
-        {"value": name, "steps": _steps(steps, found.get(name, {}))} for name in names
+        {"value": name, "steps": _steps(steps, found.get((2, name), {}))} for name in names
     ]
     return answer
+
+
+def _apart(
+    store: Any, scope: Scope, steps: list[str], window_seconds: int, by: str, breakdown: str
+) -> Found:
+    """`funnel`'s three parts with a breakdown, one statement each, where shared subqueries
+    are computed at each read (ClickHouse): one statement would compute every level again
+    for each part and series."""
+    q = new_query(store)
+    _, levels = _levels(q, scope, steps, window_seconds, by, None)
+    found = _found(q.run(store, f"SELECT * FROM ({_counts(q, levels, EMPTY)})"))
+    q = new_query(store)
+    _, levels = _levels(q, scope, steps, window_seconds, by, breakdown)
+    found.update(_found(q.run(store, _top_part(q, levels[0]))))
+    names = _names(found)
+    if not names:
+        return found
+    q = new_query(store)
+    _, levels = _levels(q, scope, steps, window_seconds, by, breakdown)
+    series = "v"
+    if len(names) > TOP_VALUES:  # the last is `other`
+        kept = in_list(q, "v", names[:TOP_VALUES])
+        series = f"CASE WHEN {kept} THEN v ELSE {q.param(OTHER)} END"
+    found.update(_found(q.run(store, f"SELECT * FROM ({_counts(q, levels, series, part=2)})")))
+    return found
+
+
+def _found(rows: list[tuple[Any, ...]]) -> Found:
+    """A statement's (part, step, s, n, m) rows: {(part, series): {step: (n, median)}}."""
+    found: Found = {}
+    for part, step, s, n, m in rows:
+        found.setdefault((int(part), str(s)), {})[int(step)] = (int(n), m)
+    return found
+
+
+def _names(found: Found) -> list[str]:
+    """The series of a breakdown: the values with most entries (part 1 of `found`), ties by
+    value as the statement's ORDER BY picked them, and `other` past TOP_VALUES of them."""
+    top = sorted((-by_step[0][0], value) for (part, value), by_step in found.items() if part == 1)
+    names = [value for _, value in top[:TOP_VALUES]]
+    return [*names, OTHER] if len(top) > TOP_VALUES else names
+
+
+def _top_part(q: Query, level: str) -> str:
+    """Part 1 of `funnel`'s rows: up to TOP_VALUES + 1 values with most entries (step 0)."""
+    return (
+        f"SELECT 1 AS part, 0 AS step, v AS s, entered_by AS n, NULL AS m "
+        f"FROM {_top(q, level, TOP_VALUES + 1)} AS {q.alias('top')}"
+    )
+
+
+def _top(q: Query, entries: str, limit: int) -> str:
+    """A subquery: the `limit` breakdown values with most entries, (v, entered_by) each."""
+    return (
+        f"(SELECT v, count(*) AS entered_by FROM {entries} AS {q.alias('entries')} "
+        f"GROUP BY v ORDER BY entered_by DESC, v LIMIT {limit})"
+    )
 
 
 def people(
@@ -168,7 +251,7 @@ def people(
     """
 
     def among(q: Query) -> str:
-        levels = _levels(q, scope, steps, window_seconds, by, breakdown)
+        _, levels = _levels(q, scope, steps, window_seconds, by, breakdown)
         where = [f"v = {q.param(value)}"] if breakdown is not None and value is not None else []
         if outcome == "dropped":
             where.append(

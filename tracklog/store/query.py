@@ -38,6 +38,8 @@ class Query:
     traits: str = "traits"
     params: dict[str, Any] = field(default_factory=dict)
     aliases: int = 0
+    # Subqueries the statement reads more than once, by name (see `shared`).
+    subqueries: list[tuple[str, str]] = field(default_factory=list)
 
     def param(self, value: Any) -> str:
         """A placeholder bound to `value`."""
@@ -46,7 +48,11 @@ class Query:
         return self.placeholder(name)
 
     def run(self, store: Any, sql: str) -> list[tuple[Any, ...]]:
-        """Run `sql` on `store` with the parameters it uses (DuckDB refuses unused ones)."""
+        """Run `sql` on `store` with the parameters it uses (DuckDB refuses unused ones),
+        after the `shared` subqueries it reads."""
+        if self.subqueries:
+            named = ", ".join(f"{name} AS MATERIALIZED {sub}" for name, sub in self.subqueries)
+            sql = f"WITH {named} {sql}"
         used = {n: v for n, v in self.params.items() if re.search(rf"\b{n}\b", sql)}
         rows: list[tuple[Any, ...]] = store.query(sql, used)
         if self.dialect.name == "clickhouse":  # its DateTime('UTC') comes back tz-aware
@@ -68,6 +74,24 @@ class Query:
         """
         self.aliases += 1
         return f"{name}_{self.aliases}"
+
+    @property
+    def shares(self) -> bool:
+        """Whether a `shared` subquery is computed once however often a statement reads it."""
+        return self.dialect.name == "duckdb"
+
+    def shared(self, name: str, subquery: str) -> str:
+        """What to read a parenthesized subquery as when the statement reads it more than once.
+
+        On DuckDB, the name of a materialized CTE that `run` puts before the statement, so it
+        is computed once (its planner shares only some repeated subqueries by itself). ClickHouse
+        18.16 has no WITH for subqueries: there it is the subquery, computed where it is read.
+        """
+        if not self.shares:
+            return subquery
+        named = self.alias(name)
+        self.subqueries.append((named, subquery))
+        return named
 
     def time(self, t: dt.datetime, end: bool = False) -> str:
         """A time parameter, comparable with the timestamp column (`end`: an exclusive bound)."""
