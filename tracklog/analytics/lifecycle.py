@@ -12,15 +12,23 @@ One pass over the range (from the start of the period before its first) marks ea
 active periods; each mark also stands for "active in the period before" the next one, so a
 GROUP BY per subject and period says whether it was active then and just before. Whether it
 was ever active before that start is one more scan of the older events, without local time.
+Both take the distinct senders first and resolve only those to people.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from tracklog.analytics import people as accounts
-from tracklog.analytics.scope import Scope, active_subjects, events_source
+from tracklog.analytics.scope import (
+    Scope,
+    active_subjects,
+    events_source,
+    identities,
+    person_of,
+)
 from tracklog.analytics.timeline import Bucket, Interval, bucket_sql
 from tracklog.analytics.users import UserList, users
 from tracklog.events import utcnow
@@ -39,15 +47,21 @@ def _grid(scope: Scope, period: Interval) -> tuple[list[Bucket], Bucket]:
     return grid, scope.calendar.bucket(period, grid[0].number - 1)
 
 
-def _marks(q: Query, scope: Scope, of: str, period: Interval, event: str | None) -> str:
+def _marks(
+    q: Query, scope: Scope, of: str, period: Interval, event: str | None, share: bool = False
+) -> str:
     """A subquery of (subject, p, here, prev, born): for each period p in which a subject was
     active or was active just before, whether it was active in p (here) and in p-1 (prev),
-    and `born`, the period it was first active in (_BEFORE: before the pass began)."""
+    and `born`, the period it was first active in (_BEFORE: before the pass began).
+
+    With `share`, the pass is a `Query.shared` subquery, so DuckDB makes it once for the
+    marks and the first periods (it is most of the work)."""
     grid, before = _grid(scope, period)
     d = q.dialect
-    subject, where = active_subjects(q, of, event)
-    source = events_source(q, scope, where, start=before.start, local_time=True)
-    pairs = f"(SELECT DISTINCT {subject} AS subject, {bucket_sql(d, period)} AS b FROM {source})"
+    _, where = active_subjects(q, of, event)
+    pairs = _distinct(q, scope, of, where, bucket_sql(d, period), start=before.start)
+    if share:
+        pairs = q.shared("pairs", pairs)
     if d.name == "clickhouse":
         shifted = f"(SELECT subject, b, arrayJoin([0, 1]) AS shift FROM {pairs})"
     else:
@@ -60,7 +74,7 @@ def _marks(q: Query, scope: Scope, of: str, period: Interval, event: str | None)
         f"FROM {shifted} AS {q.alias('shifted')} GROUP BY subject, p)"
     )
     older = dataclasses.replace(scope, start=_EPOCH, end=before.start)
-    seen = f"(SELECT {subject} FROM {events_source(q, older, where)})"
+    seen = _distinct(q, older, of, where)
     born = (
         f"(SELECT subject, CASE WHEN subject IN {seen} THEN {_BEFORE} ELSE first_b END AS born "
         f"FROM (SELECT subject, min(b) AS first_b FROM {pairs} AS {q.alias('pairs')} "
@@ -70,6 +84,33 @@ def _marks(q: Query, scope: Scope, of: str, period: Interval, event: str | None)
         f"(SELECT subject, p, here, prev, born FROM {marks} AS {q.alias('marks')} "
         f"{d.left_join} {born} AS {q.alias('born')} USING (subject) "
         f"WHERE p >= {grid[0].number} AND p <= {grid[-1].number})"
+    )
+
+
+def _distinct(
+    q: Query,
+    scope: Scope,
+    of: str,
+    where: list[str],
+    bucket: str | None = None,
+    start: dt.datetime | None = None,
+) -> str:
+    """A subquery: each distinct subject of the scope's events meeting `where`, with each
+    period `b` it was active in if given a `bucket` (a local-time expression).
+
+    People are resolved after a DISTINCT of their senders: the join then resolves a few
+    (sender, period) pairs instead of every event, which was most of the report's time."""
+    b = f", {bucket} AS b" if bucket is not None else ""
+    local = bucket is not None
+    if of == "accounts":
+        source = events_source(q, scope, where, start=start, local_time=local, persons=False)
+        return f"(SELECT DISTINCT grp AS subject{b} FROM {source})"
+    source = events_source(q, scope, where, start=start, local_time=local, actors=True)
+    return (
+        f"(SELECT DISTINCT {person_of()} AS subject{', b' if b else ''} "
+        f"FROM (SELECT DISTINCT actor{b} FROM {source}) AS {q.alias('sent')} "
+        f"{q.dialect.left_join} {identities(q, scope.workspace)} AS {q.alias('persons')} "
+        f"USING (actor))"
     )
 
 
@@ -90,7 +131,7 @@ def lifecycle(
     counts = ", ".join(f"sum(CASE WHEN {_STATUS[status]} THEN 1 ELSE 0 END)" for status in STATUSES)
     rows = q.run(
         store,
-        f"SELECT p, {counts} FROM {_marks(q, scope, of, period, event)} "
+        f"SELECT p, {counts} FROM {_marks(q, scope, of, period, event, share=True)} "
         f"AS {q.alias('lifecycle')} GROUP BY p",
     )
     found = {int(r[0]): [int(v or 0) for v in r[1:]] for r in rows}

@@ -84,6 +84,7 @@ def events_source(
     tracks_only: bool = False,
     persons: bool = True,
     local_time: bool = False,
+    actors: bool = False,
 ) -> str:
     """A subquery of the scope's events as (ts, wall, day, event_name, type, person, grp,
     properties, n), one row per event (n = 1, as in tracklog/analytics/activity.py).
@@ -96,6 +97,8 @@ def events_source(
     Each event's person is its sender's id resolved through the identities the store keeps
     (docs/analytics.md, "Who is a person").
     `persons=False` skips that work for reports that only count events (person is NULL).
+    `actors=True` skips it too and adds `actor`, the id that sent the event, for a report
+    that narrows the rows first (a DISTINCT) and resolves fewer (`identities`, `person_of`).
     """
     conditions = [
         f"workspace = {q.param(scope.workspace)}",
@@ -117,8 +120,9 @@ def events_source(
         f"timestamp AS ts, {wall} AS wall, {day} AS day, event_name, type, "
         f"{{person}} AS person, group_id AS grp, properties, 1 AS n"
     )
-    if not persons:
-        return f"(SELECT {columns.format(person='NULL')} FROM {q.table} WHERE {matching})"
+    if not persons or actors:
+        sender = f", {SENDER} AS actor" if actors else ""
+        return f"(SELECT {columns.format(person='NULL')}{sender} FROM {q.table} WHERE {matching})"
     sent = (
         f"(SELECT timestamp, event_name, type, group_id, properties, {SENDER} AS actor "
         f"FROM {q.table} WHERE {matching})"
