@@ -29,6 +29,8 @@ Listener = Callable[[Sequence[Event], Sequence[Rejected]], None]
 CommitObserver = Callable[[float, int], None]
 # While writes fail, least seconds between two write probes (see `Committer.failing`).
 PROBE_SECONDS = 5.0
+# Seconds without a group after which the store is told it is idle (`Store.settle`).
+IDLE_SECONDS = 0.25
 
 
 class Overloaded(Exception):
@@ -100,11 +102,15 @@ class Committer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Write what is queued, then stop the writer thread."""
+        """Write what is queued, let the store finish it, then stop the writer thread."""
         with self._cond:
             self._stopping = True
             self._cond.notify()
         self._thread.join(timeout=30)
+        if not self._thread.is_alive():
+            # Here, not at the store's close: the server's process may end as soon as it
+            # has stopped serving (uvicorn raises the signal it caught again).
+            self._settle(idle=True)
 
     async def submit(self, events: Sequence[Event], rejected: Sequence[Rejected]) -> set[bytes]:
         """Wait until `events` and `rejected` are durably stored; return the duplicate ids."""
@@ -142,9 +148,11 @@ class Committer:
         return self.failure
 
     def _take(self) -> list[_Submission] | None:
+        """The next group; [] after IDLE_SECONDS without one; None once stopping."""
         with self._cond:
             while not self._pending and not self._stopping:
-                self._cond.wait()
+                if not self._cond.wait(IDLE_SECONDS):
+                    return []
             if not self._pending:
                 return None
             # Some stores (ClickHouse) want few, large writes: a busy server holds the group
@@ -165,7 +173,18 @@ class Committer:
 
     def _run(self) -> None:
         while (group := self._take()) is not None:
-            self._commit(group)
+            if group:
+                self._commit(group)
+            self._settle(idle=not group)
+
+    def _settle(self, idle: bool) -> None:
+        """Let the store finish what it left for later (after the group's answers went out)."""
+        try:
+            self.store.settle(idle)
+        except Exception as exc:  # the store's fault; the writes it finishes are durable
+            self.stats.failures += 1
+            log.warning("finishing stored writes failed: %s", exc)
+            self.failure = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(str(exc))
 
     def _commit(self, group: list[_Submission]) -> None:
         # An id may appear in several requests of one group (a retry racing its original):

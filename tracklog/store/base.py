@@ -151,6 +151,10 @@ class Store(Protocol):
         StoreUnavailable when nothing could be written.
         """
 
+    def settle(self, idle: bool = False) -> None:
+        """Finish writes that `write` made durable but left for later, if that is due (or at
+        once when `idle`); the committer calls it after each group and while idle."""
+
     # -- read path --------------------------------------------------------------------------
     def placeholder(self, name: str) -> str:
         """How a named parameter is written in this store's SQL."""

@@ -401,6 +401,9 @@ class ClickHouseStore(PrivacyTables, ProfileTables, SessionTables):
                 self._known.wrote(links, traits)
         return duplicates
 
+    def settle(self, idle: bool = False) -> None:
+        """Nothing to finish: a returned `write` is in the tables."""
+
     def rollup_zone(self, workspace: str) -> str:
         """The zone of the workspace's rollup days."""
         return self._zones.get(workspace, rollups.DEFAULT_ZONE)

@@ -1,8 +1,11 @@
 """The embedded default: one DuckDB file, owned by one process.
 
-Writes arrive as whole groups from the single committer and go in as one Arrow insert per
-table inside one transaction (DuckDB's WAL is synced at commit, so a returned `write` is on
-disk). Reads use their own cursors, which see committed data without blocking the writer.
+Writes arrive as whole groups from the single committer. A group is appended to the ingest
+log beside the file and synced, so a returned `write` is on disk (tracklog/store/duckdb_spool.py);
+the log's groups go into the tables many at a time, one Arrow insert per table in one
+transaction (tracklog/store/duckdb_load.py), and always before a read, so a read sees every
+returned write. Reads use their own cursors, which see committed data without blocking the
+writer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import pyarrow as pa
 
 from tracklog.events import Event, Rejected, utcnow
 from tracklog.store import (
+    duckdb_load,
     duckdb_profiles,
     duckdb_rollups,
     duckdb_sessions,
@@ -40,9 +44,10 @@ from tracklog.store.base import (
     StoreUnavailable,
     Suppression,
     Workspace,
-    disk_full,
 )
-from tracklog.store.duckdb_batch import Batch
+from tracklog.store.duckdb_batch import scan
+from tracklog.store.duckdb_load import rejected_table, write_error
+from tracklog.store.duckdb_spool import Group, Spool
 from tracklog.store.event_columns import events_table
 from tracklog.store.profiles import Known, ProfileFacts
 from tracklog.store.seen_ids import SeenIds
@@ -56,6 +61,11 @@ MERGE_ROWS = 50_000
 FILTER_BATCH = 16_384
 YIELD_SECONDS = 0.002
 MERGE_SECONDS = 60.0
+# Rows waiting in the ingest log that make the next write load them into the tables first, and
+# seconds after which the committer loads them (tracklog/store/duckdb_spool.py): a load is one
+# transaction of about 10 ms plus the rows' own cost, so it is made rare, not immediate.
+LOAD_ROWS = 20_000
+LOAD_SECONDS = 0.25
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -131,27 +141,6 @@ _json = msgspec.json.Encoder()
 FREE_MARGIN = 16 * 1024 * 1024
 
 
-def rejected_table(rejected: Sequence[Rejected]) -> pa.Table:
-    """A batch of quarantine records as one Arrow table."""
-    return pa.table(
-        {
-            "id": pa.array([r.id.bytes for r in rejected], pa.uuid()),
-            "workspace": [r.workspace for r in rejected],
-            "received_at": pa.array([r.received_at for r in rejected], pa.timestamp("ms")),
-            "source": [r.source for r in rejected],
-            "raw": [r.raw for r in rejected],
-            "reasons": [_json.encode(r.reasons).decode() for r in rejected],
-        }
-    )
-
-
-def _write_error(exc: duckdb.Error) -> StoreUnavailable:
-    """A failed write as the caller answers it: 503, saying so when the disk is full."""
-    if disk_full(str(exc)):
-        return StoreFull(f"DuckDB: the disk is full ({exc})")
-    return StoreUnavailable(f"DuckDB write failed: {exc}")
-
-
 class DuckDBStore(duckdb_sessions.SessionRows):
     """A Store over one DuckDB database file (or `:memory:`)."""
 
@@ -181,6 +170,12 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         self._zones: dict[str, str] = {}
         self._unmerged = 0
         self._merged_at = time.monotonic()
+        # Groups on disk in the ingest log, not yet in the tables (see `write`).
+        self._spool = Spool(None if self.path == ":memory:" else self.path + ".spool")
+        self._pending: list[Group] = []
+        self._pending_ids: set[bytes] = set()
+        self._pending_rows = 0
+        self._pending_since = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -193,20 +188,20 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         found = self._con.execute("SELECT count(*) FROM activity_days WHERE NOT merged")
         self._unmerged = int(found.fetchall()[0][0])
         self._warm_up()
+        self._recover()
 
     def _warm_up(self) -> None:
         """Pay the first commit's one-time costs now, before the server listens.
 
-        DuckDB's first Arrow registration imports pandas (1-2 s on a busy machine) and the
-        first rollup group-by loads pyarrow's engine; the first commit paid both while its
-        requests waited.
+        DuckDB's first Arrow scan imports pandas (1-2 s on a busy machine) and the first
+        rollup group-by loads pyarrow's engine; the first commit paid both while its requests
+        waited.
         """
         empty = events_table([])
         rollup_columns.mask_table(rollup_columns.day_table(empty, {}))
         cur = self._con.cursor()
         try:
-            cur.register("warm_up", empty)
-            cur.unregister("warm_up")
+            scan(cur, "SELECT count(*) FROM incoming_0", empty)
         finally:
             cur.close()
 
@@ -221,7 +216,12 @@ class DuckDBStore(duckdb_sessions.SessionRows):
             raise ValueError(f"--memory-limit {spec!r}: {exc}") from None
 
     def close(self) -> None:
-        """Checkpoint and close the file."""
+        """Load the ingest log, checkpoint and close the file."""
+        try:
+            self._settled()
+        except StoreUnavailable as exc:  # kept in the log: the next start loads it
+            log.warning("loading the ingest log at close failed: %s", exc)
+        self._spool.close()
         self._con.close()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -238,65 +238,95 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         rejected: Sequence[Rejected],
         facts: ProfileFacts | None = None,
     ) -> set[bytes]:
-        """Insert new events, quarantine records and profile facts in one transaction.
+        """Append new events, quarantine records and profile facts to the ingest log, synced
+        (tracklog/store/duckdb_spool.py); the next load puts them in the tables, and every
+        read loads first.
 
         Returns the duplicate ids.
         """
-        keys = [e.id for e in events]
-        links = self._known.new_links(facts.links) if facts else []
-        traits = self._known.new_traits(facts.traits) if facts else []
-        days = 0
-        batch = Batch()
+        # The log must not take the space its loads into the tables need: a nearly full disk
+        # refuses writes, as a full one would refuse a commit.
+        self.check_writable()
         with self._write_lock:
-            cur = self._cursor()
-            try:
-                begin = "BEGIN TRANSACTION"
-                duplicates: set[bytes] = set()
-                fresh: Sequence[Event] = events
-                if events:
-                    seen = self._seen_filter()
-                    maybe = keys if seen is None else [k for k in keys if k in seen]
-                    if maybe:
-                        cur.register("maybe_ids", pa.table({"id": pa.array(maybe, pa.uuid())}))
-                        rows = cur.execute(
-                            f"{begin}; SELECT id FROM events WHERE id IN (SELECT id FROM maybe_ids)"
-                        ).fetchall()
-                        begin = ""
-                        cur.unregister("maybe_ids")
-                        duplicates = {r[0].bytes for r in rows}
-                        fresh = [e for e in events if e.id not in duplicates]
-                    if fresh:
-                        table = events_table(fresh)
-                        batch.insert("events", table)
-                        days = duckdb_rollups.append(batch, table, self._zones)
-                if rejected:
-                    batch.insert("quarantine", rejected_table(rejected))
-                if links:  # resolving identities reads between writes: statements of its own
-                    batch.run(cur, begin)
-                    duckdb_profiles.apply(cur, ProfileFacts(links, traits))
-                    cur.execute("COMMIT")
-                else:
-                    if traits:
-                        traits_rows = duckdb_profiles.traits_table(traits)
-                        batch.insert("traits", traits_rows, duckdb_profiles.TRAITS_UPSERT)
-                    batch.run(cur, begin, "COMMIT")
-            except duckdb.Error as exc:
-                with contextlib.suppress(duckdb.Error):
-                    cur.execute("ROLLBACK")
-                raise _write_error(exc) from exc
-            self._known.wrote(links, traits)
-            self._unmerged += days
-            if self._unmerged > MERGE_ROWS or (
-                self._unmerged and time.monotonic() - self._merged_at > MERGE_SECONDS
-            ):
-                self._merge()
+            if self._pending_rows >= LOAD_ROWS:
+                self._load()  # before this group: if it fails, nothing of the group is written
+            duplicates = self._stored([e.id for e in events]) if events else set()
+            fresh = [e for e in events if e.id not in duplicates] if duplicates else events
+            group = Group(
+                events_table(fresh) if fresh else None,
+                rejected_table(rejected) if rejected else None,
+                facts or ProfileFacts(),
+            )
+            self._spool.append(group)
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            self._pending.append(group)
+            self._pending_rows += group.size
             if fresh:
-                stored = [e.id for e in fresh] if duplicates else keys
+                stored = [e.id for e in fresh]
+                self._pending_ids.update(stored)
                 if self._seen is not None:
                     self._seen.add_all(stored)
                 if self._building is not None:
                     self._building.extend(stored)
             return duplicates
+
+    def _stored(self, keys: list[bytes]) -> set[bytes]:
+        """Which of `keys` are stored, or waiting in the ingest log (under the write lock)."""
+        seen = self._seen_filter()
+        maybe = keys if seen is None else [k for k in keys if k in seen]
+        found = {k for k in maybe if k in self._pending_ids}
+        rest = [k for k in maybe if k not in found]
+        return found | duckdb_load.stored_ids(self._cursor(), rest) if rest else found
+
+    def settle(self, idle: bool = False) -> None:
+        """Load the ingest log into the tables if it is due: LOAD_ROWS gathered, its first
+        group LOAD_SECONDS old, or `idle` (the committer has nothing to write)."""
+        if not self._pending:
+            return
+        with self._write_lock:
+            if self._pending and (
+                idle
+                or self._pending_rows >= LOAD_ROWS
+                or time.monotonic() - self._pending_since >= LOAD_SECONDS
+            ):
+                self._load()
+
+    def _settled(self) -> None:
+        """Load whatever the ingest log holds, before a read or a deletion."""
+        if self._pending:
+            with self._write_lock:
+                self._load()
+
+    def _load(self) -> None:
+        """Commit the ingest log's groups to the tables, then empty it (under the lock)."""
+        if not self._pending:
+            return
+        self._commit(self._pending)
+        self._spool.clear()
+        self._pending = []
+        self._pending_ids = set()
+        self._pending_rows = 0
+
+    def _recover(self) -> None:
+        """Load what the ingest log kept from a process that stopped before loading it."""
+        groups = self._spool.read()
+        if groups:
+            with self._write_lock:
+                self._commit(groups, recovering=True)
+                self._spool.clear()
+            log.info("loaded %d groups left in the ingest log", len(groups))
+
+    def _commit(self, groups: Sequence[Group], recovering: bool = False) -> None:
+        """Put the groups in the tables in one transaction (duckdb_load.load); merge the
+        rollup's partial rows when enough have gathered."""
+        self._unmerged += duckdb_load.load(
+            self._cursor(), groups, self._zones, self._known, recovering
+        )
+        if self._unmerged > MERGE_ROWS or (
+            self._unmerged and time.monotonic() - self._merged_at > MERGE_SECONDS
+        ):
+            self._merge()
 
     def _merge(self) -> None:
         """Merge the rollup's partial rows (under the write lock)."""
@@ -320,6 +350,7 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         transaction."""
         blocks = rollups.blocks_of(days)
         select, params = rollups.from_events(self, workspace, zone, rollups.days_of(blocks))
+        self._settled()
         with self._write_lock:
             cur = self._cursor()
             try:
@@ -334,7 +365,7 @@ class DuckDBStore(duckdb_sessions.SessionRows):
             except duckdb.Error as exc:
                 with contextlib.suppress(duckdb.Error):
                     cur.execute("ROLLBACK")
-                raise _write_error(exc) from exc
+                raise write_error(exc) from exc
             self._zones = zones
 
     def _seen_filter(self) -> SeenIds | None:
@@ -388,7 +419,12 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         return f"epoch_ms({column})"
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        """Run a read on this thread's cursor."""
+        """Run a read on this thread's cursor (after loading the ingest log: a read sees
+        every acknowledged write)."""
+        try:
+            self._settled()
+        except StoreFull as exc:  # reads go on with what the tables hold
+            log.warning("a read could not load the ingest log first: %s", exc)
         try:
             return self._cursor().execute(sql, params).fetchall()
         except duckdb.Error as exc:
@@ -467,7 +503,7 @@ class DuckDBStore(duckdb_sessions.SessionRows):
                 cur.register("replays", tbl)
                 cur.execute("INSERT INTO quarantine_replays SELECT * FROM replays")
             except duckdb.Error as exc:
-                raise _write_error(exc) from exc
+                raise write_error(exc) from exc
             finally:
                 cur.unregister("replays")
 
@@ -489,6 +525,11 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         if table not in DELETABLE:
             raise ValueError(f"cannot delete from {table!r}")
         with self._write_lock:
+            self._load()  # what waits in the log is deleted too
+            try:
+                self._spool.scrub()
+            except OSError as exc:
+                raise StoreUnavailable(f"scrubbing the ingest log failed: {exc}") from exc
             self._known.forget()
             try:
                 rows = self._cursor().execute(f"DELETE FROM {table} WHERE {where}", params)

@@ -8,7 +8,7 @@ single-event load's commit time). One call with every statement pays it once.
 The Arrow tables are not registered as views: registering and unregistering one cost about
 0.5 ms (ten calls per commit), more than inserting a few dozen rows. DuckDB's replacement
 scan finds a table named in the SQL among the calling function's local variables instead,
-so `_execute` takes them as parameters with the names the SQL uses.
+so `scan` takes them as parameters with the names the SQL uses.
 """
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ class Batch:
         """Execute `before`, the inserts and `after` (e.g. BEGIN and COMMIT) in one call."""
         statements = [s for s in (before, *self.statements, after) if s]
         if statements:
-            _execute(cur, ";\n".join(statements), **self.tables)
+            scan(cur, ";\n".join(statements), **self.tables)
 
 
-def _execute(
+def scan(
     cur: duckdb.DuckDBPyConnection,
     sql: str,
     incoming_0: pa.Table | None = None,
