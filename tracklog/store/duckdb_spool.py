@@ -78,6 +78,8 @@ class Spool:
         self.generation = 0
         self._end = _FILE.size  # where the next frame goes
         self._allocated = 0
+        # Frames may have been written since the last scrub (at first: by an earlier process).
+        self._written = True
         if path is None:
             return
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -105,6 +107,7 @@ class Spool:
                 frame = _frame(self.generation, payload)
             if self._end + len(frame) > self._allocated:
                 self._zero(self._allocated, max(SPOOL_BYTES, len(frame)))
+            self._written = True
             os.pwrite(self._fd, frame, self._end)
             os.fdatasync(self._fd)
         except OSError as exc:
@@ -156,10 +159,11 @@ class Spool:
     def scrub(self) -> None:
         """Empty the log and overwrite every frame it ever held with zeros, so deleted events
         do not linger in its bytes (called on every deletion)."""
-        if self._fd < 0 or not self._allocated:
+        if self._fd < 0 or not self._allocated or not self._written:
             return
         self._start(self.generation + 1)
         self._zero(_FILE.size, self._allocated - _FILE.size)
+        self._written = False
 
     def close(self) -> None:
         """Close the file."""
