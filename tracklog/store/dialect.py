@@ -41,6 +41,21 @@ class Dialect(Protocol):
     def or_all(self, expr: str) -> str:
         """The aggregate bitwise OR of unsigned 64-bit integers."""
 
+    def or_if(self, expr: str, cond: str) -> str:
+        """The aggregate bitwise OR of unsigned 64-bit integers over the rows where `cond`
+        holds (0 over none)."""
+
+    def sum_if(self, expr: str, cond: str) -> str:
+        """The sum of `expr` over a group's rows where `cond` holds (0 over none)."""
+
+    def max_if(self, expr: str, cond: str) -> str:
+        """The largest `expr` of a group's rows where `cond` holds; over none, NULL (DuckDB)
+        or 0 (ClickHouse): callers read both as none."""
+
+    def min_if(self, expr: str, cond: str) -> str:
+        """The smallest `expr` of a group's rows where `cond` holds; over none, NULL (DuckDB)
+        or 0 (ClickHouse): callers read both as none."""
+
     def bit_count(self, expr: str, width: int) -> str:
         """How many of the low `width` bits of an unsigned 64-bit integer are set."""
 
@@ -114,6 +129,18 @@ class DuckDBDialect:
     def or_all(self, expr: str) -> str:
         return f"bit_or({expr})"
 
+    def or_if(self, expr: str, cond: str) -> str:
+        return f"bit_or(CASE WHEN {cond} THEN {expr} ELSE {self.mask(0)} END)"
+
+    def sum_if(self, expr: str, cond: str) -> str:
+        return f"sum(CASE WHEN {cond} THEN {expr} ELSE 0 END)"
+
+    def max_if(self, expr: str, cond: str) -> str:
+        return f"max(CASE WHEN {cond} THEN {expr} END)"
+
+    def min_if(self, expr: str, cond: str) -> str:
+        return f"min(CASE WHEN {cond} THEN {expr} END)"
+
     def bit_count(self, expr: str, width: int) -> str:
         return f"bit_count({self.bit_and(expr, self.mask((1 << width) - 1))})"
 
@@ -185,6 +212,21 @@ class ClickHouseDialect:
 
     def or_all(self, expr: str) -> str:
         return f"groupBitOr({expr})"
+
+    # The -If combinators, not an aggregate of CASE: 18.16 evaluates CASE (multiIf) a row at
+    # a time and wraps a nullable argument's aggregate; the lists' GROUP BYs of millions of
+    # day rows spent about a tenth of their time there.
+    def or_if(self, expr: str, cond: str) -> str:
+        return f"groupBitOrIf({expr}, {cond})"
+
+    def sum_if(self, expr: str, cond: str) -> str:
+        return f"sumIf({expr}, {cond})"
+
+    def max_if(self, expr: str, cond: str) -> str:
+        return f"maxIf({expr}, {cond})"
+
+    def min_if(self, expr: str, cond: str) -> str:
+        return f"minIf({expr}, {cond})"
 
     def bit_count(self, expr: str, width: int) -> str:
         # 18.16 has no bitCount: the bits one by one (a few per row of a small result).
