@@ -194,3 +194,32 @@ def test_replay_of_a_quarantined_empty_array_is_still_rejected(tenant: Tenant) -
     assert replay.status_code == 200, replay.text
     assert replay.json()["still_rejected"] == 1
     assert replay.json()["results"][0]["code"] == "invalid_event"
+
+
+def test_the_schema_lists_odd_property_keys(tenant: Tenant) -> None:
+    """A key DuckDB's JSON paths cannot name ("") and a null value do not break the schema."""
+    sent = {"event_name": "odd", "user_id": "u1", "properties": {"": 1, "a.b": "x", "n": None}}
+    assert tenant.post("/api/track", [sent]).json()["accepted"] == 1
+    answer = tenant.get("/api/schema", **{"from": "2000-01-01T00:00:00Z"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["events"] == [
+        {
+            "event_name": "odd",
+            "count": 1,
+            "properties": [
+                {
+                    "name": "",
+                    "count": 1,
+                    "types": ["number"],
+                    "top_values": [{"value": 1, "count": 1}],
+                },
+                {
+                    "name": "a.b",
+                    "count": 1,
+                    "types": ["string"],
+                    "top_values": [{"value": "x", "count": 1}],
+                },
+                {"name": "n", "count": 1, "types": ["null"], "top_values": []},
+            ],
+        }
+    ]

@@ -44,20 +44,22 @@ def _members(q: Query, scope: Scope, names: list[str]) -> str:
         f"{events_source(q, scope, where, persons=False)} GROUP BY event_name, properties)"
     )
     if q.dialect.name == "duckdb":
-        path = "'$.\"' || replace(replace(k, '\\', '\\\\'), '\"', '\\\"') || '\"'"
+        # Each key and its value as JSON, from one parse of the object: a JSONPath cannot
+        # name the key "" (json_extract refused the whole query), a map can. A JSON null
+        # comes out as SQL NULL.
         kind = (
-            f"CASE json_type(properties, {path}) WHEN 'VARCHAR' THEN 'string' "
+            "CASE coalesce(json_type(e.value), 'NULL') WHEN 'VARCHAR' THEN 'string' "
             "WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' WHEN 'OBJECT' THEN 'object' "
             "WHEN 'ARRAY' THEN 'array' ELSE 'number' END"
         )
-        keys = (
-            f"(SELECT event_name, properties, cnt, unnest(json_keys(properties)) AS k "
-            f"FROM {source} AS {q.alias('grouped')})"
+        entries = (
+            "(SELECT event_name, cnt, unnest(map_entries(json_transform(properties, "
+            f"'\"MAP(VARCHAR, JSON)\"'))) AS e FROM {source} AS {q.alias('grouped')})"
         )
         return (
-            f"(SELECT event_name, k, {kind} AS jt, "
-            f"CAST(json_extract(properties, {path}) AS VARCHAR) AS raw, cnt "
-            f"FROM {keys} AS {q.alias('keys')})"
+            f"(SELECT event_name, e.key AS k, {kind} AS jt, "
+            f"coalesce(CAST(e.value AS VARCHAR), 'null') AS raw, cnt "
+            f"FROM {entries} AS {q.alias('keys')})"
         )
     lexemes = q.param(JSON_LEXEME)
     tokens = (
