@@ -303,10 +303,18 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         if not self._pending:
             return
         self._commit(self._pending)
-        self._spool.clear()
+        # Forgotten before the log is emptied: if emptying fails, the groups stay in the log,
+        # and a start loads them again with a dedupe; committing them again here would not.
         self._pending = []
         self._pending_ids = set()
         self._pending_rows = 0
+        self._clear_log()
+
+    def _clear_log(self) -> None:
+        try:
+            self._spool.clear()
+        except OSError as exc:
+            raise StoreUnavailable(f"emptying the ingest log failed: {exc}") from exc
 
     def _recover(self) -> None:
         """Load what the ingest log kept from a process that stopped before loading it."""
@@ -314,7 +322,7 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         if groups:
             with self._write_lock:
                 self._commit(groups, recovering=True)
-                self._spool.clear()
+                self._clear_log()
             log.info("loaded %d groups left in the ingest log", len(groups))
 
     def _commit(self, groups: Sequence[Group], recovering: bool = False) -> None:
