@@ -70,6 +70,22 @@ def test_cross_origin_post_stores_and_is_readable_by_the_page(tenant: Tenant) ->
     assert len(tenant.events()) == 2
 
 
+def test_ingest_without_origin_says_vary_origin_and_grants_nothing(tenant: Tenant) -> None:
+    # A server-to-server post takes a shorter path than a browser's; a cache in between must
+    # still know the answer depends on Origin, as it would from starlette's CORS.
+    r = tenant.post("/api/track", [{"event_name": "signed_in", "user_id": "u-vary"}])
+    assert r.status_code == 200, r.text
+    assert r.headers.get_list("vary") == ["Origin"]
+    assert not any(h.startswith("access-control-") for h in r.headers)
+    assert r.json()["accepted"] == 1
+    r = tenant.post(
+        "/api/track",
+        [{"event_name": "signed_in", "user_id": "u-vary"}],
+        headers={"Origin": ORIGIN},
+    )
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
 @pytest.mark.parametrize("path", READ)
 def test_read_endpoints_send_no_cors_headers(tenant: Tenant, path: str) -> None:
     r = preflight(tenant.server.url, path, "GET")

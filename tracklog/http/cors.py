@@ -11,11 +11,12 @@ import msgspec
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 NATIVE_PATHS = frozenset({"/api/track", "/api/identify", "/api/group"})
 PREFIXES = ("/api/v2/events/", "/api/v2/users/", "/v1/")
 METHODS = ("POST", "PUT")
+_VARY = (b"vary", b"Origin")
 
 
 def is_ingest_path(path: str) -> bool:
@@ -72,6 +73,17 @@ class IngestCORS:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.cors is not None and scope["type"] == "http" and is_ingest_path(scope["path"]):
-            await self.cors(scope, receive, send)
+            if any(name == b"origin" for name, _ in scope["headers"]):
+                await self.cors(scope, receive, send)
+                return
+            # No Origin (a server or SDK, not a browser): CORS adds only `Vary: Origin`, which
+            # this adds without starlette's two header objects per request (~4 µs, issue 15).
+
+            async def vary(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [*message.get("headers", ()), _VARY]
+                await send(message)
+
+            await self.app(scope, receive, vary)
         else:
             await self.app(scope, receive, send)
