@@ -168,3 +168,15 @@ def test_sent_at_corrects_client_clock_skew(tenant: Tenant) -> None:
     assert abs((corrected - expected).total_seconds()) < 5
     assert stored["original_timestamp"] != stored["timestamp"]
     assert stored["sent_at"] is not None
+
+
+def test_one_request_has_one_time_received(tenant: Tenant) -> None:
+    # The stored part of a batch and its quarantined element were received at the same
+    # moment: the request reads the clock once. (Decoding 1,000 events takes milliseconds,
+    # so two readings, before and after it, would differ.)
+    batch = [with_(user_id=f"u{i}", timestamp=...) for i in range(1000)]
+    r = tenant.post("/api/track", [*batch, with_(user_id=...)])
+    assert r.status_code == 400, r.text
+    stored = {e["received_at"] for e in tenant.events()}
+    (kept,) = tenant.get("/api/quarantine").json()["items"]
+    assert stored == {kept["received_at"]}

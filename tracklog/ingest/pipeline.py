@@ -7,6 +7,7 @@ quarantines what is rejected, waits for the group commit and returns the receipt
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Literal
 
@@ -75,12 +76,14 @@ class Ingestor:
         source: str,
         quarantine: bool = True,
         test: bool = False,
+        received_at: dt.datetime | None = None,
     ) -> Receipt:
         """Check `items` against the plan, store them durably, and say what became of each.
 
         Rejected items are quarantined unless `quarantine` is false (a replay of items that
         are in quarantine already), or they belong to a suppressed user. With `test` (a test
-        key sent them) every event is a test event.
+        key sent them) every event is a test event. `received_at` (the time the items were
+        decoded with; now if not given) is when quarantined items were received.
         """
         if test:
             source += TEST_KEY
@@ -89,7 +92,7 @@ class Ingestor:
                     item.event.is_test = True
         mode = self.plan_mode(workspace)
         blocked = self.suppressed(workspace)
-        received_at = utcnow()
+        received_at = received_at or utcnow()
         events: list[Event] = []
         rejected: list[Rejected] = []
         for item in items:

@@ -32,10 +32,15 @@ async def _ingest(request: Request, type_: EventType) -> Response:
     principal = await authorize(request, "write")
     runtime.limiter.check(principal.key_id)
     body = await read_body(request, runtime.settings.max_batch_bytes, runtime.settings.body_timeout)
-    items = native.decode(body, principal.workspace, utcnow(), type_)
+    received_at = utcnow()
+    items = native.decode(body, principal.workspace, received_at, type_)
     runtime.limiter.charge(principal.key_id, len(items))
     receipt = await runtime.ingestor.ingest(
-        items, principal.workspace, native.source(type_), test=principal.test
+        items,
+        principal.workspace,
+        native.source(type_),
+        test=principal.test,
+        received_at=received_at,
     )
     return json_response(receipt, receipt.status_code)
 
