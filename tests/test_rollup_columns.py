@@ -1,8 +1,8 @@
 """The rollup rows a commit computes column by column are the rows of the per-event code.
 
 `tracklog/store/rollup_columns.py` (numpy and pyarrow over the batch's columns) against
-`day_rows`, `mask_rows` and `event_day_rows` here (one event at a time, plain Python: the
-definition in tracklog/store/rollups.py read literally), on batches with
+`day_rows`, `mask_rows`, `event_day_rows` and `sender_rows` here (one event at a time, plain
+Python: the definition in tracklog/store/rollups.py read literally), on batches with
 every kind of call, test events, missing ids, several workspaces and zones, and times from
 1970 to 2100 (days cut at local midnights, blocks of 64 days, offsets that change).
 """
@@ -124,6 +124,26 @@ def event_day_rows(days: Sequence[DayRow]) -> list[EventDayRow]:
     return [EventDayRow(*key, n) for key, n in counts.items()]
 
 
+def sender_rows(days: Sequence[DayRow]) -> list[tuple[Any, ...]]:
+    """The per-block sender totals of some day rows, one per key: (workspace, block, actor,
+    group_id, is_test, events, acts, sign_ins, named, first_ms, last_ms, active)."""
+    found: dict[tuple[str, int, str, str, bool], list[Any]] = {}
+    for r in days:
+        block, bit = divmod(r.day, rollups.BLOCK_DAYS)
+        key = (r.workspace, block, r.actor, r.group_id, r.is_test)
+        row = found.setdefault(key, [0, 0, 0, 0, None, None, 0])
+        row[0] += r.events
+        row[3] += 0 if r.anonymous else r.events
+        if r.type in rollups.NOT_ACTIVITY:
+            continue
+        row[1] += r.events
+        row[2] += r.events if r.event_name == "signed_in" else 0
+        row[4] = r.first_ms if row[4] is None else min(row[4], r.first_ms)
+        row[5] = r.last_ms if row[5] is None else max(row[5], r.last_ms)
+        row[6] |= 1 << bit
+    return [(*key, *values) for key, values in found.items()]
+
+
 @st.composite
 def batches(draw: st.DrawFn) -> list[Event]:
     out = []
@@ -134,7 +154,7 @@ def batches(draw: st.DrawFn) -> list[Event]:
                 id=uuid.uuid4().bytes,
                 workspace=draw(st.sampled_from([*ZONES, "w4"])),
                 type=draw(st.sampled_from(EVENT_TYPES)),  # type: ignore[arg-type]
-                event_name=draw(st.sampled_from([None, "a", "b"])),
+                event_name=draw(st.sampled_from([None, "a", "signed_in"])),
                 user_id=draw(IDS),
                 anonymous_id=draw(IDS),
                 group_id=draw(st.sampled_from([None, "", "g1", "g2"])),
@@ -160,6 +180,8 @@ def test_columns_make_the_rows_of_the_per_event_code(events: list[Event]) -> Non
     assert _rows(masks) == sorted(dataclasses.astuple(m) for m in mask_rows(days))
     counts = rollup_columns.event_day_table(table)
     assert _rows(counts) == sorted(dataclasses.astuple(c) for c in event_day_rows(days))
+    senders = rollup_columns.sender_table(table)
+    assert sorted(map(str, _rows(senders))) == sorted(map(str, sender_rows(days)))
 
 
 def test_a_day_before_1970_is_rounded_down() -> None:

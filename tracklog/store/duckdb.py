@@ -148,6 +148,8 @@ class DuckDBStore(duckdb_sessions.SessionRows):
     events_table = "events"
     identities_table = "identities"
     traits_table = "traits"
+    # The rollup has per-block sender totals (tracklog/analytics/senders.py reads them).
+    sender_blocks = True
     # Group commit alone batches well here: a commit is a WAL sync, so no extra wait.
     commit_interval = 0.0
 
@@ -184,6 +186,7 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         self._con.execute(duckdb_profiles.SCHEMA)
         self._con.execute(duckdb_sessions.SCHEMA)
         self._con.execute(duckdb_rollups.SCHEMA)
+        duckdb_rollups.upgrade(self._con)
         self._zones = json.loads(self.meta(rollups.ZONES) or "{}")
         found = self._con.execute("SELECT count(*) FROM activity_days WHERE NOT merged")
         self._unmerged = int(found.fetchall()[0][0])
@@ -198,7 +201,7 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         waited.
         """
         empty = events_table([])
-        rollup_columns.mask_table(rollup_columns.day_table(empty, {}))
+        rollup_columns.sender_table(rollup_columns.day_table(empty, {}))
         cur = self._con.cursor()
         try:
             scan(cur, "SELECT count(*) FROM incoming_0", empty)

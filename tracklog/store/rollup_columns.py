@@ -19,6 +19,8 @@ from tracklog.zones import Zone
 DAY_KEY = ["workspace", "day", "actor", "group_id", "event_name", "type", "is_test", "anonymous"]
 MASK_KEY = ["workspace", "block", "kind", "subject", "event_name", "is_test"]
 EVENT_KEY = ["workspace", "day", "event_name", "type", "group_id", "is_test"]
+SENDER_KEY = ["workspace", "block", "actor", "group_id", "is_test"]
+SIGN_IN = "signed_in"
 
 
 def _local_days(seconds: np.ndarray, zone: str) -> np.ndarray:
@@ -111,5 +113,64 @@ def event_day_table(days: pa.Table) -> pa.Table:
         {
             **{name: counts.column(name) for name in EVENT_KEY},
             "events": counts.column("events_sum").cast(pa.int64()),
+        }
+    )
+
+
+def sender_table(days: pa.Table) -> pa.Table:
+    """The `sender_blocks` rows (without `merged`) of some day rows, one per key: per block,
+    sender and account, the events, the activity and sign-ins among them, those sent with a
+    user id (`named`), the first and last activity time (null with no activity) and a bit
+    per day with activity."""
+    act = pc.invert(pc.is_in(days.column("type"), pa.array(NOT_ACTIVITY)))
+    signed_in = pc.and_(act, pc.equal(days.column("event_name"), SIGN_IN))
+    events = days.column("events")
+    zero = pa.scalar(0, pa.int64())
+    day = days.column("day").to_numpy().astype(np.int64)
+    bit = np.left_shift(np.uint64(1), (day % BLOCK_DAYS).astype(np.uint64))
+    rows = pa.table(
+        {
+            "workspace": days.column("workspace"),
+            "block": pa.array(day // BLOCK_DAYS, pa.int32()),
+            "actor": days.column("actor"),
+            "group_id": days.column("group_id"),
+            "is_test": days.column("is_test"),
+            "events": events,
+            "acts": pc.if_else(act, events, zero),
+            "sign_ins": pc.if_else(signed_in, events, zero),
+            "named": pc.if_else(days.column("anonymous"), zero, events),
+            "first": pc.if_else(act, days.column("first_ms"), None),
+            "last": pc.if_else(act, days.column("last_ms"), None),
+            "bit": pc.if_else(act, pa.array(bit), pa.scalar(0, pa.uint64())),
+        }
+    )
+    # OR of the bits: the sum of the distinct ones (each day's bit once per key).
+    bits = (
+        rows.group_by([*SENDER_KEY, "bit"], use_threads=False)
+        .aggregate([])
+        .group_by(SENDER_KEY, use_threads=False)
+        .aggregate([("bit", "sum")])
+    )
+    sums = rows.group_by(SENDER_KEY, use_threads=False).aggregate(
+        [
+            ("events", "sum"),
+            ("acts", "sum"),
+            ("sign_ins", "sum"),
+            ("named", "sum"),
+            ("first", "min"),
+            ("last", "max"),
+        ]
+    )
+    joined = sums.join(bits, SENDER_KEY, use_threads=False)
+    return pa.table(
+        {
+            **{name: joined.column(name) for name in SENDER_KEY},
+            "events": joined.column("events_sum").cast(pa.int64()),
+            "acts": joined.column("acts_sum").cast(pa.int64()),
+            "sign_ins": joined.column("sign_ins_sum").cast(pa.int64()),
+            "named": joined.column("named_sum").cast(pa.int64()),
+            "first_ms": joined.column("first_min").cast(pa.int64()),
+            "last_ms": joined.column("last_max").cast(pa.int64()),
+            "active": joined.column("bit_sum").cast(pa.uint64()),
         }
     )
