@@ -22,10 +22,26 @@ ACCOUNT_KEYS = ("account_name", "name")
 _decode = msgspec.json.Decoder()
 
 
-def traits_source(q: Query, workspace: str, kind: str, keys: Sequence[str] | None) -> str:
+def traits_source(
+    q: Query,
+    workspace: str,
+    kind: str,
+    keys: Sequence[str] | None,
+    subjects: Sequence[str] | None = None,
+) -> str:
     """A subquery of (subject, key, value, version, text) rows: a person's (resolved) or an
-    account's."""
+    account's; with `subjects`, at least theirs (callers keep only theirs)."""
     only = f" AND {q.one_of('key', keys)}" if keys is not None else ""
+    if subjects is not None:
+        # Only the rows of their own ids are resolved: not every person's (30 ms at 100k
+        # people for a page of 50).
+        theirs = q.one_of("subject", subjects)
+        if kind == "person":
+            theirs = (
+                f"({theirs} OR subject IN (SELECT id FROM {q.identities} WHERE workspace = "
+                f"{q.param(workspace)} AND {q.one_of('person', subjects)}))"
+            )
+        only += f" AND {theirs}"
     rows = (
         f"SELECT subject AS actor, key, value, version, text FROM {q.traits} "
         f"WHERE workspace = {q.param(workspace)} AND kind = {q.param(kind)}{only}"
@@ -55,7 +71,7 @@ def latest_values(
     only = f" WHERE {q.one_of('subject', subjects)}" if subjects is not None else ""
     return (
         f"(SELECT subject, key, argMax(value, version) AS value, argMax(text, version) AS text "
-        f"FROM {traits_source(q, workspace, kind, keys)}{only} GROUP BY subject, key)"
+        f"FROM {traits_source(q, workspace, kind, keys, subjects)}{only} GROUP BY subject, key)"
     )
 
 
