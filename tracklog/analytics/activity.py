@@ -238,10 +238,16 @@ def user_ids(store: Any, scope: Scope, ids: Sequence[str]) -> set[str]:
         return stored_user_ids(store, scope.workspace, ids, scope.include_test)
     q = new_query(store)
     test = "" if scope.include_test else " AND NOT is_test"
+    # The block rows count the events sent with a user id: a row per block, not per day.
+    table, named = (
+        ("sender_blocks", "named > 0")
+        if getattr(store, "sender_blocks", False)
+        else ("activity_days", "NOT anonymous")
+    )
     rows = q.run(
         store,
-        f"SELECT DISTINCT actor FROM activity_days WHERE workspace = "
-        f"{q.param(scope.workspace)} AND NOT anonymous AND {q.one_of('actor', ids)}{test}",
+        f"SELECT DISTINCT actor FROM {table} WHERE workspace = "
+        f"{q.param(scope.workspace)} AND {named} AND {q.one_of('actor', ids)}{test}",
     )
     return {str(r[0]) for r in rows}
 

@@ -13,6 +13,7 @@ from typing import Any
 from tracklog.analytics import traits, users
 from tracklog.analytics.activity import activity
 from tracklog.analytics.scope import ACTIVITY, Scope, identities, person_of
+from tracklog.analytics.senders import senders
 from tracklog.analytics.timeline import Calendar
 from tracklog.events import from_ms, utcnow
 from tracklog.events import iso as stored_iso
@@ -39,13 +40,15 @@ class Health:
     min_active_days: int = 2
 
     def judge(
-        self, last_seen: dt.datetime | None, active_days_30: int, cal: Calendar, end: dt.datetime
+        self, last_seen: dt.datetime | None, active_days_30: int, cal: Calendar, today: int
     ) -> tuple[str, str]:
-        """The tier of an account last seen at `last_seen`, and a sentence saying why."""
+        """The tier of an account last seen at `last_seen`, and a sentence saying why, on
+        local day `today` (D: the day of the last instant before `to`)."""
         if last_seen is None:
             return "dormant", "No activity yet."
-        age = cal.day(end - _TICK) - cal.day(last_seen)  # 0: last seen on D
-        seen = cal.date(cal.day(last_seen)).isoformat()
+        last = cal.day(last_seen)
+        age = today - last  # 0: last seen on D
+        seen = cal.date(last).isoformat()
         days = f"{active_days_30} day{'' if active_days_30 == 1 else 's'}"
         if age < self.active_days:
             if active_days_30 >= self.min_active_days:
@@ -90,15 +93,46 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
     those with an id: an event with neither a user id nor an anonymous id is the account's
     activity, but nobody's.
     """
+    d = q.dialect
+    # Active in the 7 days: a bit of the window's last 7 days (23-29) set. No day is after
+    # D (the groups stop at `to`), so this is the same as a max over the rows, one aggregate
+    # fewer in the GROUP BY of every day row.
+    a7 = f"{d.bit_and('days30', d.mask(0b1111111 << 23))} != {d.mask(0)}"
+    # coalesce: ClickHouse 18.16 counts no distinct value as NULL, later ones as 0.
+    people = [
+        f"coalesce(count(DISTINCT CASE WHEN {c} THEN person END), 0)"
+        for c in ("r > 0", a7, "days30 != 0")
+    ]
+    days = d.bit_count(d.or_all("days30"), 30)
+    where = ["coalesce(group_id, '') != ''", *extra]
+    totals = senders(q, store, scope, where, window=30)
+    if totals is not None:
+        # Per account and person at once: the block rows are few (one per sender, account
+        # and 64 days), so no sum per sender id comes first.
+        resolved = (
+            f"(SELECT grp, {person_of()} AS person, sum(events) AS r, sum(acts) AS e, "
+            f"sum(sign_ins) AS s, max(last_ms) AS last, {d.or_all('days')} AS days30 "
+            f"FROM {totals} AS {q.alias('sent')} {d.left_join} "
+            f"{identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor) "
+            f"GROUP BY grp, person)"
+        )
+        counted = [
+            f"count(CASE WHEN person IS NOT NULL AND {c} THEN 1 END)"
+            for c in ("r > 0", a7, "days30 != 0")
+        ]
+        rows = q.run(
+            store,
+            f"SELECT grp, {', '.join(counted)}, sum(s), sum(e), max(last), {days}, sum(r) "
+            f"FROM {resolved} AS {q.alias('resolved')} GROUP BY grp",
+        )
+        return [r[:-1] for r in rows if r[-1]]  # accounts with an event in the range
     last_day = scope.calendar.day(scope.end - _TICK)
     source = activity(
-        q, store, scope, ["coalesce(group_id, '') != ''", *extra], start=_EPOCH,
-        since=scope.start, persons=False, times=True,
-    )  # fmt: skip
+        q, store, scope, where, start=_EPOCH, since=scope.start, persons=False, times=True
+    )
     act = "type NOT IN ('identify', 'group', 'alias')"
     signed_in = f"{act} AND fresh = 1 AND event_name = {q.param(SIGN_IN)}"
     recent = f"{act} AND day >= {last_day - 29}"
-    d = q.dialect
     sums = (
         f"{d.sum_if('n', 'fresh = 1')} AS r, {d.sum_if('n', f'{act} AND fresh = 1')} AS e, "
         f"{d.sum_if('n', signed_in)} AS s, {d.max_if('hi_ms', act)} AS last"
@@ -110,11 +144,6 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
     # and refuses a negative one.
     shift = f"greatest(day - {last_day - 29}, 0)"
     window = f"{d.or_if(d.bit(shift), recent)} AS days30"
-    # Active in the 7 days: a bit of the window's last 7 days (23-29) set. No day is after
-    # D (the groups stop at `to`), so this is the same as a max over the rows, one aggregate
-    # fewer in the GROUP BY of every day row.
-    a7 = f"{d.bit_and('days30', d.mask(0b1111111 << 23))} != {d.mask(0)}"
-    days = d.bit_count(d.or_all("days30"), 30)
     # Per sender id first, then resolved to people: the join with the identities meets one
     # row per id instead of one per id, day and name; the distinct counts leave NULL (an
     # event with no sender) out.
@@ -125,11 +154,6 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
         f"{q.dialect.left_join} {identities(q, scope.workspace)} AS {q.alias('persons')} "
         f"USING (actor))"
     )
-    # coalesce: ClickHouse 18.16 counts no distinct value as NULL, later ones as 0.
-    people = [
-        f"coalesce(count(DISTINCT CASE WHEN {c} THEN person END), 0)"
-        for c in ("r > 0", a7, "days30 != 0")
-    ]
     rows = q.run(
         store,
         f"SELECT grp, {', '.join(people)}, sum(s), sum(e), max(last), {days}, sum(r) "
@@ -139,13 +163,13 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
 
 
 def _account(
-    row: tuple[Any, ...], name: str | None, health: Health, scope: Scope
+    row: tuple[Any, ...], name: str | None, health: Health, scope: Scope, today: int
 ) -> dict[str, Any]:
     # Aggregates over no matching rows may come back NULL (ClickHouse 18.16 does for
     # count(DISTINCT CASE …)), and a missing time as 0: both mean "none".
     grp, users, active7, active30, sign_ins, events, last_ms, days30 = row
     last_seen = from_ms(int(last_ms)) if last_ms else None
-    tier, reason = health.judge(last_seen, int(days30 or 0), scope.calendar, scope.end)
+    tier, reason = health.judge(last_seen, int(days30 or 0), scope.calendar, today)
     return {
         "group_id": str(grp),
         "name": name,
@@ -212,8 +236,10 @@ def accounts(
     req = req or AccountList()
     rows = _account_rows(store, scope, new_query(store), [])
     names = traits.merged(store, scope.workspace, "account", None, traits.ACCOUNT_KEYS)
+    today = scope.calendar.day(scope.end - _TICK)
     found = [
-        _account(r, traits.account_name(names.get(str(r[0]), {})), health, scope) for r in rows
+        _account(r, traits.account_name(names.get(str(r[0]), {})), health, scope, today)
+        for r in rows
     ]
     if req.search:
         needle = req.search.lower()
@@ -249,7 +275,8 @@ def account(store: Any, scope: Scope, health: Health, group_id: str) -> dict[str
     if not rows:
         return None
     found = traits.merged(store, scope.workspace, "account", [group_id]).get(group_id, {})
-    summary = _account(rows[0], traits.account_name(found), health, scope)
+    today = scope.calendar.day(scope.end - _TICK)
+    summary = _account(rows[0], traits.account_name(found), health, scope, today)
     summary["traits"] = found
     people = users.account_users(store, scope, group_id)
     q = new_query(store)

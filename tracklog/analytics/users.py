@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracklog.analytics import traits
-from tracklog.analytics.activity import activity, dayless, user_ids
+from tracklog.analytics.activity import activity, dayless, masks, user_ids
 from tracklog.analytics.filters import Filter, in_list
 from tracklog.analytics.scope import ACTIVITY, Scope, events_source, identities, person_of
+from tracklog.analytics.senders import senders
 from tracklog.events import iso
 from tracklog.store import persons
 from tracklog.store.query import Query, new_query
@@ -100,6 +101,22 @@ class UserList:
 
 def _did(q: Query, store: Any, scope: Scope, req: UserList) -> str:
     """A subquery of the people with an event in the range that the list's filters name."""
+    if req.events and not req.filters and req.group_id is None:
+        # Activity of some names: a mask per person, block and name (not a row per day).
+        found = masks(q, store, dayless(store, scope), list(req.events))
+        if found is not None:
+            none = q.dialect.mask(0)
+            return f"(SELECT subject FROM {found} AS {q.alias('did')} WHERE days != {none})"
+    if not req.events and not req.filters:
+        # Any event of the account: the sender totals of that account.
+        sent = senders(q, store, dayless(store, scope), [f"group_id = {q.param(req.group_id)}"])
+        if sent is not None:
+            return (
+                f"(SELECT {person_of()} AS person FROM {sent} AS {q.alias('sent')} "
+                f"{q.dialect.left_join} {identities(q, scope.workspace)} "
+                f"AS {q.alias('persons')} USING (actor) GROUP BY actor, person_of "
+                f"HAVING sum(events) > 0)"
+            )
     if req.events or req.filters:
         where = [ACTIVITY, "coalesce(event_name, '') != ''"]
         if req.events:
@@ -118,10 +135,31 @@ def _listed(q: Query, store: Any, scope: Scope, req: UserList, among: Among | No
     """The list's people, one row each: (person, active_n, sign_in_n, seen_first, seen_last,
     acts), acts being their activity before `to`. The one place the list's SQL is written:
     its page and its total both read it."""
+    where = ["person IS NOT NULL"]
+    if req.search:
+        needle = q.param(req.search)
+        matched = traits.matching_people(q, scope.workspace, req.search)
+        where.append(f"({q.dialect.contains('person', needle)} OR person IN {matched})")
+    if req.events or req.filters or req.group_id is not None:
+        where.append(f"person IN {_did(q, store, scope, req)}")
+    if among is not None:
+        where.append(f"person IN {among(q)}")
+    d = q.dialect
+    # The sender ids' totals are resolved to people in one join, then summed per person.
+    totals = senders(q, store, dayless(store, scope), [])
+    if totals is not None:
+        return (
+            f"(SELECT person, sum(acts) AS active_n, sum(sign_ins) AS sign_in_n, "
+            f"min(first_ms) AS seen_first, max(last_ms) AS seen_last, sum(all_acts) AS acts "
+            f"FROM (SELECT {person_of()} AS person, events, acts, sign_ins, all_acts, "
+            f"first_ms, last_ms FROM {totals} AS {q.alias('sent')} {d.left_join} "
+            f"{identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor)) "
+            f"AS {q.alias('resolved')} WHERE {' AND '.join(where)} "
+            f"GROUP BY person HAVING sum(events) > 0)"
+        )
     # Summed per sender id first, then per person: the join with the identities meets one
     # row per id instead of one per id, day and name.
     source = _history(q, store, scope, [], persons=False)
-    d = q.dialect
     fresh = f"fresh = 1 AND {ACTIVITY}"
     signed_in = f"{fresh} AND event_name = {q.param(SIGN_IN)}"
     sent = (
@@ -135,15 +173,6 @@ def _listed(q: Query, store: Any, scope: Scope, req: UserList, among: Among | No
         f"sent_acts, sent_fresh FROM {sent} AS {q.alias('sent')} {q.dialect.left_join} "
         f"{identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor))"
     )
-    where = ["person IS NOT NULL"]
-    if req.search:
-        needle = q.param(req.search)
-        matched = traits.matching_people(q, scope.workspace, req.search)
-        where.append(f"({q.dialect.contains('person', needle)} OR person IN {matched})")
-    if req.events or req.filters or req.group_id is not None:
-        where.append(f"person IN {_did(q, store, scope, req)}")
-    if among is not None:
-        where.append(f"person IN {among(q)}")
     return (
         # An id never active has no first time (ClickHouse: 0, not NULL): its sent_acts is 0,
         # as every group counts at least one event.
