@@ -63,6 +63,7 @@ class RecordingStore:
         self.rollup_zone = store.rollup_zone
         self.placeholder = store.placeholder
         self.epoch_ms = store.epoch_ms  # the cut edges of a range read event times
+        self.sender_blocks = getattr(store, "sender_blocks", False)  # the lists read them
         self.sql_seconds = 0.0
         self.statements: list[tuple[float, str, dict[str, Any]]] = []
 
