@@ -321,6 +321,9 @@ def account_users(
     store: Any, scope: Scope, group_id: str, limit: int = 1000
 ) -> list[dict[str, Any]]:
     """An account's people: their events and sign-ins on it in the range, last seen first."""
+    rows = _account_people(store, scope, group_id)
+    if rows is not None:
+        return _account_page(store, scope, rows, limit)
     q = new_query(store)
     source = activity(q, store, dayless(store, scope), [f"group_id = {q.param(group_id)}"])
     rows = q.run(
@@ -339,6 +342,45 @@ def account_users(
             f"GROUP BY person",
         )
     )
+    return _account_page(store, scope, [(*r[:3], last.get(r[0])) for r in rows], limit)
+
+
+def _account_people(store: Any, scope: Scope, group_id: str) -> list[tuple[Any, ...]] | None:
+    """(person, events, sign-ins on the account in the range, last activity anywhere before
+    `to`) of the people with an event of the account in the range, from the block rows; None
+    where they cannot answer."""
+    q = new_query(store)
+    whole = dayless(store, scope)
+    mine = senders(q, store, whole, [f"group_id = {q.param(group_id)}"])
+    anywhere = senders(q, store, whole, [])
+    if mine is None or anywhere is None:
+        return None
+    d = q.dialect
+    resolve = (
+        f"{d.left_join} {identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor)"
+    )
+    people = (
+        f"(SELECT {person_of()} AS person, sum(acts) AS n, sum(sign_ins) AS s "
+        f"FROM {mine} AS {q.alias('mine')} {resolve} GROUP BY person "
+        f"HAVING sum(events) > 0 AND person IS NOT NULL)"
+    )
+    last = (
+        f"(SELECT {person_of()} AS person, max(last_ms) AS last "
+        f"FROM {anywhere} AS {q.alias('anywhere')} {resolve} GROUP BY person)"
+    )
+    return q.run(
+        store,
+        f"SELECT person, n, s, last FROM {people} AS {q.alias('people')} "
+        f"{d.left_join} {last} AS {q.alias('last')} USING (person)",
+    )
+
+
+def _account_page(
+    store: Any, scope: Scope, rows: list[tuple[Any, ...]], limit: int
+) -> list[dict[str, Any]]:
+    """An account's people as the page shows them: (person, events, sign-ins, last) rows with
+    names, last seen first."""
+    ids = [str(r[0]) for r in rows]
     known = traits.merged(store, scope.workspace, "person", ids, traits.LIST_KEYS)
     found = [
         {
@@ -347,7 +389,7 @@ def account_users(
             "email": traits.email(known.get(str(r[0]), {})),
             "events": int(r[1] or 0),
             "sign_ins": int(r[2] or 0),
-            "last_seen": _when(last.get(r[0])),
+            "last_seen": _when(r[3]),
         }
         for r in rows
     ]
