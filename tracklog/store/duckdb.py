@@ -66,6 +66,11 @@ MERGE_SECONDS = 60.0
 # transaction of about 10 ms plus the rows' own cost, so it is made rare, not immediate.
 LOAD_ROWS = 20_000
 LOAD_SECONDS = 0.25
+# A busy writer's loads run on a thread of their own, beside the appends to the other log
+# file: a load of ~15k rows took 50-85 ms (and 160-480 ms when DuckDB checkpointed), and
+# every request waited for it when the committer ran it between groups (issue 15). Past
+# this many rows in the log, a write waits for the load rather than let the log grow.
+LOAD_BEHIND_ROWS = 4 * LOAD_ROWS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -166,18 +171,30 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         self._seen: SeenIds | None = None
         # While a filter is being built: the ids committed meanwhile (see _seen_filter).
         self._building: list[bytes] | None = None
+        # The tables' lock: loads, deletions and every other write to the database.
         self._write_lock = threading.Lock()
+        # The ingest log's lock: appends, and the groups waiting in it (taken after
+        # _write_lock by whoever holds both, so an append never waits for a load).
+        self._log_lock = threading.Lock()
         self._known = Known()
         # The zone of each workspace's rollup days (UTC unless rebuilt in another).
         self._zones: dict[str, str] = {}
         self._unmerged = 0
         self._merged_at = time.monotonic()
-        # Groups on disk in the ingest log, not yet in the tables (see `write`).
-        self._spool = Spool(None if self.path == ":memory:" else self.path + ".spool")
+        # Groups on disk in the ingest log, not yet in the tables (see `write`). The log is
+        # two files: writes append to `_spool` while a load empties `_spare` into the tables.
+        on_disk = self.path != ":memory:"
+        self._spool = Spool(self.path + ".spool" if on_disk else None)
+        self._spare = Spool(self.path + ".spool2" if on_disk else None)
         self._pending: list[Group] = []
         self._pending_ids: set[bytes] = set()
         self._pending_rows = 0
         self._pending_since = 0.0
+        # The groups a load is putting in the tables (from `_spare`), still seen by dedupe.
+        self._loading: list[Group] = []
+        self._loading_ids: set[bytes] = set()
+        self._loader: threading.Thread | None = None
+        self._load_error: StoreUnavailable | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -220,11 +237,14 @@ class DuckDBStore(duckdb_sessions.SessionRows):
 
     def close(self) -> None:
         """Load the ingest log, checkpoint and close the file."""
+        if self._loader is not None:
+            self._loader.join()
         try:
             self._settled()
         except StoreUnavailable as exc:  # kept in the log: the next start loads it
             log.warning("loading the ingest log at close failed: %s", exc)
         self._spool.close()
+        self._spare.close()
         self._con.close()
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
@@ -250,9 +270,9 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         # The log must not take the space its loads into the tables need: a nearly full disk
         # refuses writes, as a full one would refuse a commit.
         self.check_writable()
-        with self._write_lock:
-            if self._pending_rows >= LOAD_ROWS:
-                self._load()  # before this group: if it fails, nothing of the group is written
+        if self._pending_rows >= LOAD_BEHIND_ROWS:
+            self._settled()  # before this group: if it fails, nothing of the group is written
+        with self._log_lock:
             duplicates = self._stored([e.id for e in events]) if events else set()
             fresh = [e for e in events if e.id not in duplicates] if duplicates else events
             group = Group(
@@ -275,57 +295,88 @@ class DuckDBStore(duckdb_sessions.SessionRows):
             return duplicates
 
     def _stored(self, keys: list[bytes]) -> set[bytes]:
-        """Which of `keys` are stored, or waiting in the ingest log (under the write lock)."""
+        """Which of `keys` are stored, or waiting in the ingest log (under the log lock)."""
         seen = self._seen_filter()
         maybe = keys if seen is None else [k for k in keys if k in seen]
-        found = {k for k in maybe if k in self._pending_ids}
+        found = {k for k in maybe if k in self._pending_ids or k in self._loading_ids}
         rest = [k for k in maybe if k not in found]
         return found | duckdb_load.stored_ids(self._cursor(), rest) if rest else found
 
     def settle(self, idle: bool = False) -> None:
-        """Load the ingest log into the tables if it is due: LOAD_ROWS gathered, its first
-        group LOAD_SECONDS old, or `idle` (the committer has nothing to write)."""
-        if not self._pending:
+        """Load the ingest log into the tables if it is due: LOAD_ROWS gathered or its first
+        group LOAD_SECONDS old (on a thread of its own, see LOAD_BEHIND_ROWS), or `idle`
+        (the committer has nothing to write: loaded now). Raises what the last load that
+        ran on its own thread failed with."""
+        error, self._load_error = self._load_error, None
+        if error is not None:
+            raise error
+        if not self._pending and not self._loading:
             return
-        with self._write_lock:
-            if self._pending and (
-                idle
-                or self._pending_rows >= LOAD_ROWS
-                or time.monotonic() - self._pending_since >= LOAD_SECONDS
-            ):
-                self._load()
+        if idle:
+            self._settled()
+        elif (
+            self._pending_rows >= LOAD_ROWS
+            or time.monotonic() - self._pending_since >= LOAD_SECONDS
+        ) and (self._loader is None or not self._loader.is_alive()):
+            self._loader = threading.Thread(
+                target=self._load_beside, name="tracklog-load", daemon=True
+            )
+            self._loader.start()
+
+    def _load_beside(self) -> None:
+        """A load while the committer goes on appending to the other log file."""
+        try:
+            self._settled()
+        except Exception as exc:  # the groups stay in the log; the next load retries
+            log.warning("loading the ingest log failed: %s", exc)
+            error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable(str(exc))
+            self._load_error = error
 
     def _settled(self) -> None:
         """Load whatever the ingest log holds, before a read or a deletion."""
-        if self._pending:
+        if self._pending or self._loading:
             with self._write_lock:
                 self._load()
 
-    def _load(self) -> None:
-        """Commit the ingest log's groups to the tables, then empty it (under the lock)."""
-        if not self._pending:
-            return
-        self._commit(self._pending)
-        # Forgotten before the log is emptied: if emptying fails, the groups stay in the log,
-        # and a start loads them again with a dedupe; committing them again here would not.
-        self._pending = []
-        self._pending_ids = set()
-        self._pending_rows = 0
-        self._clear_log()
+    def _load(self, log_locked: bool = False) -> None:
+        """Commit the ingest log's groups to the tables, then empty its file (under
+        _write_lock; `log_locked`: under _log_lock too). The groups move to `_spare` first,
+        so that writes append to the other file meanwhile; a load that failed left its
+        groups there, and they go first."""
+        lock = contextlib.nullcontext() if log_locked else self._log_lock
+        if self._loading:
+            self._commit_loading(lock)
+        with lock:
+            if not self._pending:
+                return
+            self._spool, self._spare = self._spare, self._spool
+            self._loading, self._loading_ids = self._pending, self._pending_ids
+            self._pending, self._pending_ids, self._pending_rows = [], set(), 0
+        self._commit_loading(lock)
 
-    def _clear_log(self) -> None:
+    def _commit_loading(self, lock: contextlib.AbstractContextManager[Any]) -> None:
+        self._commit(self._loading)
+        # Forgotten before the file is emptied: if emptying fails, the groups stay in it,
+        # and a start loads them again with a dedupe; committing them again would not.
+        with lock:
+            self._loading, self._loading_ids = [], set()
+            self._clear_log(self._spare)
+
+    @staticmethod
+    def _clear_log(spool: Spool) -> None:
         try:
-            self._spool.clear()
+            spool.clear()
         except OSError as exc:
             raise StoreUnavailable(f"emptying the ingest log failed: {exc}") from exc
 
     def _recover(self) -> None:
         """Load what the ingest log kept from a process that stopped before loading it."""
-        groups = self._spool.read()
+        groups = self._spool.read() + self._spare.read()
         if groups:
-            with self._write_lock:
+            with self._write_lock, self._log_lock:
                 self._commit(groups, recovering=True)
-                self._clear_log()
+                self._clear_log(self._spool)
+                self._clear_log(self._spare)
             log.info("loaded %d groups left in the ingest log", len(groups))
 
     def _commit(self, groups: Sequence[Group], recovering: bool = False) -> None:
@@ -409,12 +460,12 @@ class DuckDBStore(duckdb_sessions.SessionRows):
                 time.sleep(YIELD_SECONDS)
         except duckdb.Error as exc:  # closed meanwhile, or out of memory: try again later
             log.warning("building the filter of stored ids failed: %s", exc)
-            with self._write_lock:
+            with self._log_lock:
                 self._building = None
             return
         finally:
             cur.close()
-        with self._write_lock:
+        with self._log_lock:
             # Ids committed after the scan began; some may be in it too, which is harmless.
             seen.add_all(self._building or [])
             self._seen = seen
@@ -535,10 +586,11 @@ class DuckDBStore(duckdb_sessions.SessionRows):
         """Delete matching rows in one statement (under the write lock, beside the committer)."""
         if table not in DELETABLE:
             raise ValueError(f"cannot delete from {table!r}")
-        with self._write_lock:
-            self._load()  # what waits in the log is deleted too
+        with self._write_lock, self._log_lock:
+            self._load(log_locked=True)  # what waits in the log is deleted too
             try:
                 self._spool.scrub()
+                self._spare.scrub()
             except OSError as exc:
                 raise StoreUnavailable(f"scrubbing the ingest log failed: {exc}") from exc
             self._known.forget()
