@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,70 @@ def test_a_crash_between_a_load_and_the_emptying_of_the_log_doubles_nothing(
     assert found["rollup_mismatches"] == []
 
 
+@pytest.mark.parametrize("crash_after", [0.0, 0.03, None])
+def test_a_crash_while_a_load_runs_beside_the_writes_loses_and_doubles_nothing(
+    tmp_path: Path, crash_after: float | None
+) -> None:
+    """A busy writer's load runs on its own thread while writes append to the log's other
+    file; a crash at any moment of it (at once, part way, after it) leaves each event once."""
+    db = tmp_path / "t.duckdb"
+    wait = "store._loader.join()" if crash_after is None else f"time.sleep({crash_after})"
+    run_child(
+        db,
+        f"""
+        import time
+        for group in range(4):
+            write(group, 40)
+        time.sleep(0.3)  # the log's first group is LOAD_SECONDS old: the load is due
+        store.settle()
+        assert store._loader is not None
+        for group in range(4, 8):
+            assert write(group, 40) == set()
+        for group in (0, 5):  # resends of a group being loaded, and of one in the log
+            assert len(write(group, 40)) == 40
+        {wait}
+        """,
+    )
+    found = counts(db)
+    assert found == {
+        "events": 320,
+        "distinct_ids": 320,
+        "quarantine": 10,
+        "day_rollup": 320,
+        "event_days": 320,
+        "emails": 7,
+        "gone": 0,
+        "rollup_mismatches": [],
+    }, found
+    assert counts(db) == found
+
+
+def test_a_write_does_not_wait_for_the_tables(tmp_path: Path) -> None:
+    """Appending to the log takes the log's lock only: a load (or a deletion) holding the
+    tables' lock does not hold up a group's acknowledgement."""
+    from tracklog.events import utcnow
+    from tracklog.ingest.wire import native
+
+    store = DuckDBStore(tmp_path / "t.duckdb")
+    store.setup()
+
+    def write(user: str) -> None:
+        body = json.dumps([{"event_name": "signed_in", "user_id": user}]).encode()
+        items = native.decode(body, "default", utcnow(), "track")
+        store.write([i.event for i in items if i.event is not None], [])
+
+    try:
+        write("u1")
+        with store._write_lock:  # held as a load holds it while DuckDB inserts
+            writer = threading.Thread(target=write, args=("u2",))
+            writer.start()
+            writer.join(10)
+            assert not writer.is_alive(), "the write waited for the tables' lock"
+        assert store.query("SELECT count(*) FROM events", {}) == [(2,)]
+    finally:
+        store.close()
+
+
 def test_an_erasure_is_not_undone_by_the_log(tmp_path: Path) -> None:
     db = tmp_path / "t.duckdb"
     run_child(
@@ -155,6 +220,7 @@ def test_an_erasure_is_not_undone_by_the_log(tmp_path: Path) -> None:
     )
     # Nor do the erased events' bytes stay in the log's old frames.
     assert b"gone" not in (tmp_path / "t.duckdb.spool").read_bytes()
+    assert b"gone" not in (tmp_path / "t.duckdb.spool2").read_bytes()
     found = counts(db)
     assert (found["gone"], found["events"], found["day_rollup"]) == (0, 30, 30)
     assert found["rollup_mismatches"] == []
