@@ -78,16 +78,18 @@ LOCAL_OF = {
     "activity_days": "activity_days_local",
     "activity_masks": "activity_masks_local",
     "event_days": "event_days_local",
+    "sender_blocks": "sender_blocks_local",
     "activity_days_input": "activity_days_input_local",
     "sessions": "sessions_local",
 }
 # The Null tables the store inserts the rollup into, and the tables their views fill.
 ROLLUP_INPUTS = {
-    "activity_days_input": ("activity_days", "activity_masks", "event_days"),
+    "activity_days_input": ("activity_days", "activity_masks", "event_days", "sender_blocks"),
     "activity_days_input_local": (
         "activity_days_local",
         "activity_masks_local",
         "event_days_local",
+        "sender_blocks_local",
     ),
 }
 # The settings the sharded store's connections carry (IN over two Distributed tables).
@@ -545,7 +547,8 @@ def test_the_workload_reaches_every_kind_of_statement(capture: Capture) -> None:
         "quarantine page": r"NOT IN \(SELECT id FROM quarantine_replays",
         "user page": r"SELECT type, event_name, grp, sum\(CASE WHEN type NOT IN .* AND fresh = 1",
         "accounts list": r"coalesce\(count\(DISTINCT CASE WHEN days30 != 0 THEN person END\), 0\)",
-        "users list": r"maxIf\(hi_ms, type NOT IN .*\) AS sent_last",
+        "users list": r"sum\(range_acts\) AS active_n",
+        "lists from sender_blocks": r"FROM sender_blocks WHERE",
         "users list's total": r"count\(\*\) AS total FROM .* ARRAY JOIN rows_ AS row_",
         "merged traits": r"argMax\(value, version\) AS value",
         "identity changes": r"HAVING p IN ",

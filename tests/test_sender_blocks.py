@@ -13,8 +13,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
+import clickhouse_driver
 import duckdb
 import httpx
 import pytest
@@ -23,6 +25,7 @@ from tests.support import Tenant
 from tracklog.analytics import users
 from tracklog.analytics.scope import Scope
 from tracklog.events import Event
+from tracklog.store.clickhouse import ClickHouseStore
 from tracklog.store.duckdb import DuckDBStore
 
 BLOCK_DAYS = 64
@@ -105,12 +108,18 @@ def test_lists_from_blocks_equal_the_events(tenant: Tenant) -> None:
     assert seen > 50  # the lists were not all empty
 
 
-@pytest.mark.duckdb_only
-def test_a_file_from_before_the_block_rows_gets_them_at_setup(tmp_path: Any) -> None:
-    """A DuckDB file written before `sender_blocks` existed has them filled from its day
-    rows at the first setup, and its lists answer what the events answer."""
-    path = tmp_path / "old.duckdb"
-    store = DuckDBStore(path)
+@pytest.mark.parametrize("kind", ["duckdb", "clickhouse"])
+def test_a_store_from_before_the_block_rows_gets_them_at_setup(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A store written before `sender_blocks` existed has them filled from its day rows at
+    the first setup, and its lists answer what the events answer."""
+    url = request.getfixturevalue("clickhouse").url("senders_up") if kind == "clickhouse" else ""
+
+    def open_store() -> Any:
+        return ClickHouseStore(url) if url else DuckDBStore(tmp_path / "old.duckdb")
+
+    store = open_store()
     store.setup()
     t = dt.datetime(2026, 3, 2, 10)
     store.write(
@@ -128,18 +137,25 @@ def test_a_file_from_before_the_block_rows_gets_them_at_setup(tmp_path: Any) -> 
         ],
         [],
     )
-    store.close()
-    con = duckdb.connect(str(path))
-    con.execute("DROP TABLE sender_blocks")
-    con.close()
-    store = DuckDBStore(path)
+    if url:  # the table and its view as a store from before them had neither
+        client = clickhouse_driver.Client(store.host, port=store.port, database=store.database)
+        client.execute("DROP TABLE sender_blocks_view")
+        client.execute("DROP TABLE sender_blocks")
+        client.disconnect()
+    else:
+        store.close()
+        con = duckdb.connect(str(tmp_path / "old.duckdb"))
+        con.execute("DROP TABLE sender_blocks")
+        con.close()
+    store = open_store()
     store.setup()
     try:
         scope = Scope("w", t - dt.timedelta(days=1), t + dt.timedelta(days=100))
         served = users.users(store, scope)
         assert served == users.users(store, dataclasses.replace(scope, raw=True))
         assert [(u["user_id"], u["events"]) for u in served["users"]] == [("u1", 2), ("u2", 1)]
-        (rows,) = store.query("SELECT count(*) FROM sender_blocks", {})
+        table = "sender_blocks FINAL" if url else "sender_blocks"
+        (rows,) = store.query(f"SELECT count(*) FROM {table}", {})
         assert rows[0] == 3  # u1 in two blocks, u2 in one
     finally:
         store.close()

@@ -240,7 +240,7 @@ def user_ids(store: Any, scope: Scope, ids: Sequence[str]) -> set[str]:
     test = "" if scope.include_test else " AND NOT is_test"
     # The block rows count the events sent with a user id: a row per block, not per day.
     table, named = (
-        ("sender_blocks", "named > 0")
+        ("sender_blocks", f"{q.dialect.row_value('named')} > 0")
         if getattr(store, "sender_blocks", False)
         else ("activity_days", "NOT anonymous")
     )

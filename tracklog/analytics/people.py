@@ -110,16 +110,14 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
         # Per account and person at once: the block rows are few (one per sender, account
         # and 64 days), so no sum per sender id comes first.
         resolved = (
-            f"(SELECT grp, {person_of()} AS person, sum(events) AS r, sum(acts) AS e, "
-            f"sum(sign_ins) AS s, max(last_ms) AS last, {d.or_all('days')} AS days30 "
+            f"(SELECT grp, {person_of()} AS person, sum(range_events) AS r, "
+            f"sum(range_acts) AS e, sum(range_signins) AS s, max(last_ms) AS last, "
+            f"{d.or_all('window_days')} AS days30 "
             f"FROM {totals} AS {q.alias('sent')} {d.left_join} "
             f"{identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor) "
             f"GROUP BY grp, person)"
         )
-        counted = [
-            f"count(CASE WHEN person IS NOT NULL AND {c} THEN 1 END)"
-            for c in ("r > 0", a7, "days30 != 0")
-        ]
+        counted = [d.count_if(f"person IS NOT NULL AND {c}") for c in ("r > 0", a7, "days30 != 0")]
         rows = q.run(
             store,
             f"SELECT grp, {', '.join(counted)}, sum(s), sum(e), max(last), {days}, sum(r) "

@@ -29,13 +29,16 @@ _TICK = dt.timedelta(microseconds=1)
 _NEVER = dt.datetime(2106, 1, 1)
 SIGN_IN = "signed_in"
 # The columns of `senders`' rows.
-COLUMNS = "actor, grp, events, acts, sign_ins, all_acts, first_ms, last_ms, days"
+COLUMNS = (
+    "actor, grp, range_events, range_acts, range_signins, all_acts, first_ms, last_ms, window_days"
+)
 
 
 def senders(q: Query, store: Any, scope: Scope, where: list[str], window: int = 0) -> str | None:
     """Rows of (COLUMNS) whose sums per sender (or per account) are: the events, activity
-    and sign-ins in [scope.start, scope.end); the activity, first and last activity time
-    (epoch ms, NULL for none) of all history before scope.end; and `days`, with `window`
+    and sign-ins in [scope.start, scope.end) (`range_*`); the activity (`all_acts`) of all history
+    before scope.end and the first and last activity time (epoch ms; take first_ms only
+    from rows with all_acts > 0; last_ms is 0 or NULL for none); and `window_days`, with `window`
     days, a bit per day of the last `window` local days up to the range's end (bit 0 the
     earliest) with activity. None when the rollup cannot answer.
 
@@ -61,15 +64,21 @@ def senders(q: Query, store: Any, scope: Scope, where: list[str], window: int = 
     conditions = [f"workspace = {q.param(scope.workspace)}", *where]
     if not scope.include_test:
         conditions.append("NOT is_test")
-    # A product, not a CASE: DuckDB 2.0.1 drops every row of a CASE column that meets a LEFT
-    # JOIN with an empty side and a comparison after a sum (its statistics say "never > 0").
-    in_range = [
-        f"{column} * {d.int64(counted)} AS {column}" for column in ("events", "acts", "sign_ins")
-    ]
-    days = _window_bits(d, cal.day(scope.end - _TICK), window) if window else d.mask(0)
-    rows = [
-        f"SELECT actor, group_id AS grp, {', '.join(in_range)}, acts AS all_acts, first_ms, "
-        f"last_ms, {days} AS days FROM sender_blocks WHERE {' AND '.join(conditions)}"
+    value = d.row_value  # ClickHouse: each row's aggregate state, finalized
+    # Products, not CASE: DuckDB 2.0.1 folds a comparison of a sum of CASE values to false
+    # after a LEFT JOIN with an empty side (every account showed 0 users). Each part names
+    # its columns apart from the tables' (ClickHouse reads `x AS x` as a loop); all numbers
+    # are Int64, so the parts of the UNION agree.
+    in_range = ", ".join(
+        f"{d.int64(value(column))} * {d.int64(counted)} AS {alias}"
+        for column, alias in (("sent", "ev"), ("acts", "ac"), ("sign_ins", "si"))
+    )
+    active = value("active")
+    days = _window_bits(d, active, cal.day(scope.end - _TICK), window) if window else d.mask(0)
+    parts = [
+        f"SELECT actor, group_id AS grp, {in_range}, {d.int64(value('acts'))} AS aa, "
+        f"{d.int64(value('first_act'))} AS fm, {d.int64(value('last_act'))} AS lm, {days} AS dy "
+        f"FROM sender_blocks WHERE {' AND '.join(conditions)}"
     ]
     start, end, sign = part
     if start < end:
@@ -83,26 +92,31 @@ def senders(q: Query, store: Any, scope: Scope, where: list[str], window: int = 
             times=True,
         )
         signed_in = f"{ACTIVITY} AND event_name = {q.param(SIGN_IN)}"
-        rows.append(
-            f"SELECT actor, grp, {sign} * n AS events, "
-            f"{sign} * n * {d.int64(f'({ACTIVITY})')} AS acts, "
-            f"{sign} * n * {d.int64(f'({signed_in})')} AS sign_ins, 0 AS all_acts, "
-            f"NULL AS first_ms, NULL AS last_ms, {d.mask(0)} AS days "
-            f"FROM {edge} AS {q.alias('edge')}"
+        n = f"{d.int64(str(sign))} * {d.int64('n')}"
+        zero = d.int64("0")
+        parts.append(
+            f"SELECT actor, grp, {n} AS ev, {n} * {d.int64(f'({ACTIVITY})')} AS ac, "
+            f"{n} * {d.int64(f'({signed_in})')} AS si, {zero} AS aa, {zero} AS fm, "
+            f"{zero} AS lm, {d.mask(0)} AS dy FROM {edge} AS {q.alias('edge')}"
         )
-    return f"({' UNION ALL '.join(rows)})"
+    return (
+        f"(SELECT actor, grp, ev AS range_events, ac AS range_acts, si AS range_signins, "
+        f"aa AS all_acts, fm AS first_ms, lm AS last_ms, dy AS window_days "
+        f"FROM ({' UNION ALL '.join(parts)}) "
+        f"AS {q.alias('totals')})"
+    )
 
 
-def _window_bits(d: Any, last: int, width: int) -> str:
+def _window_bits(d: Any, active: str, last: int, width: int) -> str:
     """SQL: a block row's `active` bits of local days last - width + 1 … last, moved so that
     bit 0 is the first of them (only the one or two blocks holding them have any)."""
     first = last - width + 1
-    cases = []
+    terms = []
     for block in range(first // BLOCK_DAYS, last // BLOCK_DAYS + 1):
-        shift = block * BLOCK_DAYS - first  # where the block's day 0 lands
-        if shift >= 0:
-            moved = f"({d.bit_and('active', d.mask((1 << (width - shift)) - 1))}) << {shift}"
+        places = block * BLOCK_DAYS - first  # where the block's day 0 lands
+        if places >= 0:
+            moved = d.shift(d.bit_and(active, d.mask((1 << (width - places)) - 1)), places)
         else:
-            moved = d.bit_and(f"(active >> {-shift})", d.mask((1 << width) - 1))
-        cases.append(f"({moved}) * CAST(block = {block} AS UBIGINT)")
-    return " + ".join(cases)  # one term at most is not 0 (no CASE: see `senders`)
+            moved = d.bit_and(d.shift(active, places), d.mask((1 << width) - 1))
+        terms.append(f"{moved} * {d.flag(f'block = {block}')}")
+    return "(" + " + ".join(terms) + ")"  # one term at most is not 0 (no CASE: see above)

@@ -115,7 +115,7 @@ def _did(q: Query, store: Any, scope: Scope, req: UserList) -> str:
                 f"(SELECT {person_of()} AS person FROM {sent} AS {q.alias('sent')} "
                 f"{q.dialect.left_join} {identities(q, scope.workspace)} "
                 f"AS {q.alias('persons')} USING (actor) GROUP BY actor, person_of "
-                f"HAVING sum(events) > 0)"
+                f"HAVING sum(range_events) > 0)"
             )
     if req.events or req.filters:
         where = [ACTIVITY, "coalesce(event_name, '') != ''"]
@@ -149,13 +149,14 @@ def _listed(q: Query, store: Any, scope: Scope, req: UserList, among: Among | No
     totals = senders(q, store, dayless(store, scope), [])
     if totals is not None:
         return (
-            f"(SELECT person, sum(acts) AS active_n, sum(sign_ins) AS sign_in_n, "
-            f"min(first_ms) AS seen_first, max(last_ms) AS seen_last, sum(all_acts) AS acts "
-            f"FROM (SELECT {person_of()} AS person, events, acts, sign_ins, all_acts, "
-            f"first_ms, last_ms FROM {totals} AS {q.alias('sent')} {d.left_join} "
+            f"(SELECT person, sum(range_acts) AS active_n, sum(range_signins) AS sign_in_n, "
+            f"{d.min_if('first_ms', 'all_acts > 0')} AS seen_first, max(last_ms) AS seen_last, "
+            f"sum(all_acts) AS acts "
+            f"FROM (SELECT {person_of()} AS person, range_events, range_acts, range_signins, "
+            f"all_acts, first_ms, last_ms FROM {totals} AS {q.alias('sent')} {d.left_join} "
             f"{identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor)) "
             f"AS {q.alias('resolved')} WHERE {' AND '.join(where)} "
-            f"GROUP BY person HAVING sum(events) > 0)"
+            f"GROUP BY person HAVING sum(range_events) > 0)"
         )
     # Summed per sender id first, then per person: the join with the identities meets one
     # row per id instead of one per id, day and name.
@@ -360,9 +361,9 @@ def _account_people(store: Any, scope: Scope, group_id: str) -> list[tuple[Any, 
         f"{d.left_join} {identities(q, scope.workspace)} AS {q.alias('persons')} USING (actor)"
     )
     people = (
-        f"(SELECT {person_of()} AS person, sum(acts) AS n, sum(sign_ins) AS s "
-        f"FROM {mine} AS {q.alias('mine')} {resolve} GROUP BY person "
-        f"HAVING sum(events) > 0 AND person IS NOT NULL)"
+        f"(SELECT {person_of()} AS person, sum(range_acts) AS acts_n, "
+        f"sum(range_signins) AS signins_n FROM {mine} AS {q.alias('mine')} {resolve} "
+        f"GROUP BY person HAVING sum(range_events) > 0 AND person IS NOT NULL)"
     )
     last = (
         f"(SELECT {person_of()} AS person, max(last_ms) AS last "
@@ -370,7 +371,7 @@ def _account_people(store: Any, scope: Scope, group_id: str) -> list[tuple[Any, 
     )
     return q.run(
         store,
-        f"SELECT person, n, s, last FROM {people} AS {q.alias('people')} "
+        f"SELECT person, acts_n, signins_n, last FROM {people} AS {q.alias('people')} "
         f"{d.left_join} {last} AS {q.alias('last')} USING (person)",
     )
 

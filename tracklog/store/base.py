@@ -113,6 +113,7 @@ DELETABLE = (
     "activity_days",
     "activity_masks",
     "event_days",
+    "sender_blocks",
 )
 
 

@@ -165,6 +165,8 @@ class ClickHouseStore(PrivacyTables, ProfileTables, SessionTables):
     """A Store over a ClickHouse database, optionally sharded over a cluster."""
 
     dialect = "clickhouse"
+    # The rollup has per-block sender totals (tracklog/analytics/senders.py reads them).
+    sender_blocks = True
     # ClickHouse wants a few large inserts a second, not one per request.
     commit_interval = 0.2
 
@@ -245,6 +247,7 @@ class ClickHouseStore(PrivacyTables, ProfileTables, SessionTables):
         for host, port in self._hosts():
             self._in_default(host, port, *self.schema())
             self._add_columns(host, port)
+            self._fill_sender_blocks(host, port)
         self._zones = json.loads(self.meta(rollups.ZONES) or "{}")
         # The first commit's one-time cost, paid before the server listens: loading
         # pyarrow's group-by engine for the rollup input.
@@ -263,6 +266,25 @@ class ClickHouseStore(PrivacyTables, ProfileTables, SessionTables):
         if not rows:
             raise ValueError(f"ClickHouse has no cluster {self.cluster!r} in remote_servers.")
         return [(str(h), int(p)) for h, p in rows]
+
+    def _fill_sender_blocks(self, host: str, port: int) -> None:
+        """Count sender_blocks from the day rows of a server written before it existed.
+
+        Once: a server with day rows has sender rows from then on. Rows committed by another
+        node while this runs may be counted twice; `tracklog rollups rebuild` repairs that
+        (docs/clickhouse.md: upgrade with the nodes quiet).
+        """
+        local = "_local" if self.cluster else ""
+        db = self.database
+        # Whether each has a row (not how many: that depends on the background merges).
+        found = self._in_default(
+            host,
+            port,
+            f"SELECT (SELECT count() FROM (SELECT 1 FROM {db}.sender_blocks{local} LIMIT 1)), "
+            f"(SELECT count() FROM (SELECT 1 FROM {db}.activity_days{local} LIMIT 1))",
+        )
+        if found[0][0] == 0 and found[0][1] > 0:
+            self._in_default(host, port, *clickhouse_rollups.backfill(db, self.cluster))
 
     def _add_columns(self, host: str, port: int) -> None:
         # 18.16 has no ADD COLUMN IF NOT EXISTS: look the columns up first.
@@ -429,6 +451,7 @@ class ClickHouseStore(PrivacyTables, ProfileTables, SessionTables):
         self.delete_rows("activity_days", by_day, params)
         self.delete_rows("activity_masks", by_block, params)
         self.delete_rows("event_days", by_day, params)
+        self.delete_rows("sender_blocks", by_block, params)
         # A day at a time: one GROUP BY over all history outgrows a query's memory (2 GB on
         # 10M events); rows are partial sums, so the parts add up to the same rollup.
         for one in self._event_days(workspace, zone, rollups.days_of(blocks)):

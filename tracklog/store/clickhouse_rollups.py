@@ -1,7 +1,8 @@
 """ClickHouse's half of the activity rollup (tracklog/store/rollups.py).
 
 The committer inserts each commit's day rows into a Null table; materialized views turn them
-into aggregate states in three AggregatingMergeTrees (day rows, masks, event counts), whose
+into aggregate states in four AggregatingMergeTrees (day rows, masks, event counts, sender
+totals per block), whose
 background merges keep about one row per key, exactly (sums, minimums, maximums and ORs
 merge without loss). Reads finish the
 aggregation with sumMerge/minMerge/maxMerge, so they are exact before merges too. Only
@@ -59,11 +60,57 @@ EVENT_COLUMNS = (
     "is_test UInt8",
     "events AggregateFunction(sum, UInt64)",
 )
+SENDER_COLUMNS = (
+    "workspace String",
+    "block UInt32",
+    "actor String",
+    "group_id String",
+    "is_test UInt8",
+    # Named apart from the input's columns: a view's aliases are its whole statement's.
+    "sent AggregateFunction(sum, UInt64)",
+    "acts AggregateFunction(sum, UInt64)",
+    "sign_ins AggregateFunction(sum, UInt64)",
+    "named AggregateFunction(sum, UInt64)",
+    # Over rows without activity: the largest UInt64 (first) and 0 (last); readers take the
+    # first time only from rows with activity.
+    "first_act AggregateFunction(min, UInt64)",
+    "last_act AggregateFunction(max, UInt64)",
+    "active AggregateFunction(groupBitOr, UInt64)",
+)
 MASK_KEY = "workspace, block, kind, subject, event_name, is_test"
 EVENT_KEY = "workspace, day, event_name, type, group_id, is_test"
+SENDER_KEY = "workspace, block, actor, group_id, is_test"
 
 # The tables the views fill, whose engines merge rows of one key.
-ROLLUP_TABLES = ("activity_days", "activity_masks", "event_days")
+ROLLUP_TABLES = ("activity_days", "activity_masks", "event_days", "sender_blocks")
+
+
+def _sender_states(source: str, n: str, first: str, last: str) -> str:
+    """SELECT of sender_blocks' rows (as states) from day rows with plain values: `source`
+    with the KEY columns and the values `n` (events), `first` and `last` (epoch ms)."""
+    not_activity = ", ".join(f"'{t}'" for t in NOT_ACTIVITY)
+    act = f"type NOT IN ({not_activity})"
+    return (
+        f"SELECT workspace, intDiv(day, {BLOCK_DAYS}) AS block, actor, group_id, is_test, "
+        f"sumState({n}) AS sent, sumState(if({act}, {n}, toUInt64(0))) AS acts, "
+        f"sumState(if({act} AND event_name = 'signed_in', {n}, toUInt64(0))) AS sign_ins, "
+        f"sumState(if(anonymous = 1, toUInt64(0), {n})) AS named, "
+        f"minState(if({act}, {first}, toUInt64(18446744073709551615))) AS first_act, "
+        f"maxState(if({act}, {last}, toUInt64(0))) AS last_act, "
+        f"groupBitOrState(if({act}, bitShiftLeft(toUInt64(1), day % {BLOCK_DAYS}), "
+        f"toUInt64(0))) AS active FROM {source} GROUP BY {SENDER_KEY}"
+    )
+
+
+def backfill(db: str, cluster: str) -> list[str]:
+    """Statements filling one server's sender_blocks from its day rows, for a store written
+    before that table existed (run only while it is empty)."""
+    local = "_local" if cluster else ""
+    days = (
+        f"(SELECT {KEY}, sumMerge(events) AS n, minMerge(first_ms) AS f, "
+        f"maxMerge(last_ms) AS l FROM {db}.activity_days{local} GROUP BY {KEY})"
+    )
+    return [f"INSERT INTO {db}.sender_blocks{local} {_sender_states(days, 'n', 'f', 'l')}"]
 
 
 def schema(db: str, cluster: str) -> list[str]:
@@ -79,6 +126,8 @@ def schema(db: str, cluster: str) -> list[str]:
         f"ENGINE = AggregatingMergeTree PARTITION BY intDiv(block, 4) ORDER BY ({MASK_KEY})",
         f"CREATE TABLE IF NOT EXISTS {db}.event_days{local} ({', '.join(EVENT_COLUMNS)}) "
         f"ENGINE = AggregatingMergeTree PARTITION BY intDiv(day, 32) ORDER BY ({EVENT_KEY})",
+        f"CREATE TABLE IF NOT EXISTS {db}.sender_blocks{local} ({', '.join(SENDER_COLUMNS)}) "
+        f"ENGINE = AggregatingMergeTree PARTITION BY intDiv(block, 4) ORDER BY ({SENDER_KEY})",
         f"CREATE TABLE IF NOT EXISTS {source} ({', '.join(INPUT_COLUMNS)}) ENGINE = Null",
         f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.activity_days_view "
         f"TO {db}.activity_days{local} AS SELECT {KEY}, sumState(events) AS events, "
@@ -88,6 +137,11 @@ def schema(db: str, cluster: str) -> list[str]:
         f"TO {db}.event_days{local} AS SELECT {EVENT_KEY}, sumState(events) AS events "
         f"FROM {source} GROUP BY {EVENT_KEY}",
     ]
+    out.append(
+        f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.sender_blocks_view "
+        f"TO {db}.sender_blocks{local} AS "
+        f"{_sender_states(source, 'events', 'first_ms', 'last_ms')}"
+    )
     for kind, subject in (("actor", "actor"), ("group", "group_id")):
         out.append(
             f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.activity_masks_{kind}_view "
@@ -99,8 +153,10 @@ def schema(db: str, cluster: str) -> list[str]:
         )
     if cluster:
         shard = "sipHash64(workspace, actor)"
-        for name in ("activity_days", "activity_masks", "event_days", "activity_days_input"):
-            key = shard if name.startswith("activity_days") else "rand()"
+        tables = ("activity_days", "activity_masks", "event_days", "sender_blocks")
+        for name in (*tables, "activity_days_input"):
+            # Rows of a sender on the shard of its day rows (the input's key).
+            key = shard if name.startswith(("activity_days", "sender")) else "rand()"
             out.append(
                 f"CREATE TABLE IF NOT EXISTS {db}.{name} AS {db}.{name}_local "
                 f"ENGINE = Distributed({cluster}, {db}, {name}_local, {key})"

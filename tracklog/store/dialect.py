@@ -38,6 +38,15 @@ class Dialect(Protocol):
     def bit_and(self, a: str, b: str) -> str:
         """Bitwise AND of two unsigned 64-bit integers."""
 
+    def shift(self, mask: str, places: int) -> str:
+        """SQL: a 64-bit mask moved `places` bits up (down when negative)."""
+
+    def flag(self, cond: str) -> str:
+        """SQL: 1 (as a 64-bit mask) where `cond` holds, else 0."""
+
+    def count_if(self, cond: str) -> str:
+        """SQL: how many of a group's rows meet `cond`."""
+
     def or_all(self, expr: str) -> str:
         """The aggregate bitwise OR of unsigned 64-bit integers."""
 
@@ -126,6 +135,16 @@ class DuckDBDialect:
     def bit_and(self, a: str, b: str) -> str:
         return f"(({a}) & ({b}))"
 
+    def shift(self, mask: str, places: int) -> str:
+        return f"(({mask}) << {places})" if places >= 0 else f"(({mask}) >> {-places})"
+
+    def flag(self, cond: str) -> str:
+        return f"CAST(({cond}) AS UBIGINT)"
+
+    def count_if(self, cond: str) -> str:
+        # FILTER, not count(CASE …): see tracklog/analytics/senders.py on DuckDB 2.0.1.
+        return f"count(*) FILTER (WHERE {cond})"
+
     def or_all(self, expr: str) -> str:
         return f"bit_or({expr})"
 
@@ -209,6 +228,17 @@ class ClickHouseDialect:
 
     def bit_and(self, a: str, b: str) -> str:
         return f"toUInt64(bitAnd({a}, {b}))"
+
+    def shift(self, mask: str, places: int) -> str:
+        if places >= 0:
+            return f"bitShiftLeft({mask}, {places})"
+        return f"bitShiftRight({mask}, {-places})"
+
+    def flag(self, cond: str) -> str:
+        return f"toUInt64({cond})"
+
+    def count_if(self, cond: str) -> str:
+        return f"countIf({cond})"
 
     def or_all(self, expr: str) -> str:
         return f"groupBitOr({expr})"

@@ -57,12 +57,12 @@ CREATE TABLE IF NOT EXISTS sender_blocks (
     actor VARCHAR NOT NULL,
     group_id VARCHAR NOT NULL,
     is_test BOOLEAN NOT NULL,
-    events BIGINT NOT NULL,
+    sent BIGINT NOT NULL,
     acts BIGINT NOT NULL,
     sign_ins BIGINT NOT NULL,
     named BIGINT NOT NULL,
-    first_ms BIGINT,
-    last_ms BIGINT,
+    first_act BIGINT,
+    last_act BIGINT,
     active UBIGINT NOT NULL,
     merged BOOLEAN NOT NULL
 );
@@ -112,7 +112,7 @@ _TABLES = (
         "sender_blocks",
         SENDER_KEY,
         "workspace, block",
-        "sum(events), sum(acts), sum(sign_ins), sum(named), min(first_ms), max(last_ms), "
+        "sum(sent), sum(acts), sum(sign_ins), sum(named), min(first_act), max(last_act), "
         "bit_or(active)",
     ),
 )

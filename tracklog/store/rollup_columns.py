@@ -119,9 +119,9 @@ def event_day_table(days: pa.Table) -> pa.Table:
 
 def sender_table(days: pa.Table) -> pa.Table:
     """The `sender_blocks` rows (without `merged`) of some day rows, one per key: per block,
-    sender and account, the events, the activity and sign-ins among them, those sent with a
-    user id (`named`), the first and last activity time (null with no activity) and a bit
-    per day with activity."""
+    sender and account, the events (`sent`), the activity and sign-ins among them, those
+    sent with a user id (`named`), the first and last activity time (null with no activity)
+    and a bit per day with activity."""
     act = pc.invert(pc.is_in(days.column("type"), pa.array(NOT_ACTIVITY)))
     signed_in = pc.and_(act, pc.equal(days.column("event_name"), SIGN_IN))
     events = days.column("events")
@@ -165,12 +165,12 @@ def sender_table(days: pa.Table) -> pa.Table:
     return pa.table(
         {
             **{name: joined.column(name) for name in SENDER_KEY},
-            "events": joined.column("events_sum").cast(pa.int64()),
+            "sent": joined.column("events_sum").cast(pa.int64()),
             "acts": joined.column("acts_sum").cast(pa.int64()),
             "sign_ins": joined.column("sign_ins_sum").cast(pa.int64()),
             "named": joined.column("named_sum").cast(pa.int64()),
-            "first_ms": joined.column("first_min").cast(pa.int64()),
-            "last_ms": joined.column("last_max").cast(pa.int64()),
+            "first_act": joined.column("first_min").cast(pa.int64()),
+            "last_act": joined.column("last_max").cast(pa.int64()),
             "active": joined.column("bit_sum").cast(pa.uint64()),
         }
     )

@@ -1,6 +1,6 @@
 """Activity per day: the rollup every overview report reads instead of the raw events.
 
-Three tables, kept from the same rows (and on DuckDB a fourth):
+Four tables, kept from the same rows:
 - `activity_days`: per workspace, local day (in the workspace's time zone), sender id,
   account, event name, type and test flag, how many such events there were and the first
   and last of their times. Every report that needs a person's counts reads it.
@@ -9,7 +9,7 @@ Three tables, kept from the same rows (and on DuckDB a fourth):
   per day, week or window (DAU/WAU/MAU, unique users) reads one row per person and name
   instead of one per person and day.
 - `event_days`: per day, event name, type, account and test flag, how many events.
-- `sender_blocks` (DuckDB): per 64-day block, sender, account and test flag, the events, the
+- `sender_blocks`: per 64-day block, sender, account and test flag, the events, the
   activity and sign-ins among them, those sent with a user id, the first and last activity
   time and a bit per day with activity. The users and accounts lists read it: a row per
   sender and block instead of one per sender and day (tracklog/analytics/senders.py).
