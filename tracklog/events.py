@@ -103,7 +103,7 @@ def from_ms(value: int) -> dt.datetime:
 
 def to_ms(value: dt.datetime) -> int:
     """A naive-UTC time as epoch milliseconds."""
-    return (value - _EPOCH) // dt.timedelta(milliseconds=1)
+    return (value - _EPOCH) // _MS
 
 
 def iso(value: dt.datetime | int | None) -> str | None:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Sequence
@@ -53,24 +54,29 @@ def facts(events: Sequence[Event], rules: ProfileRules) -> ProfileFacts:
     links: list[Link] = []
     kept: dict[tuple[str, str, str, str], Trait] = {}
     identity, account = rules.identity, rules.account
+    last: dt.datetime | None = None
+    at = 0
     for e in events:
         if e.is_test:
             continue
+        if e.timestamp is not last:  # events sent without a time share their request's
+            last = e.timestamp
+            at = to_ms(last)
         user, anonymous = e.user_id or "", e.anonymous_id or ""
-        at = to_ms(e.timestamp)
         if user and anonymous and user != anonymous:
             links.append(Link(e.workspace, anonymous, user, e.type == "alias", at))
         props = e.properties
         if not props:
             continue  # no traits to set
         subject = user or anonymous
-        if e.type == "identify":
+        type_ = e.type
+        if type_ == "identify":
             _traits(kept, e.workspace, "person", subject, props, None, at)
-        elif e.type == "group":
+        elif type_ == "group":
             if e.group_id:
                 _traits(kept, e.workspace, "account", e.group_id, props, None, at)
             continue
-        elif e.type != "alias":
+        elif type_ != "alias":
             _traits(kept, e.workspace, "person", subject, props, identity, at)
         if e.group_id:
             _traits(kept, e.workspace, "account", e.group_id, props, account, at)
@@ -90,20 +96,23 @@ def _traits(
     first of equal ones, as `latest_traits` keeps)."""
     if not subject:
         return
+    base = max(at, 0) * 1024  # a string's version, before its tie-break bits
     for key in values if keys is None else keys:
         value = values.get(key)
         if value is None or key == "" or len(key) > 255:
             continue
+        text: str | None
         if value.__class__ is str:
-            encoded, tie = _encoded_text(value)
-            rank = max(at, 0) * 1024 + tie
+            text = value
+            encoded, tie = _encoded_text(text)
+            rank = base + tie
         else:
+            text = None
             encoded = _encode.encode(value).decode()
             rank = version(at, encoded)
         slot = (workspace, kind, subject, key)
         found = kept.get(slot)
         if found is None or rank > found.version:
-            text = value if isinstance(value, str) else None
             kept[slot] = Trait(workspace, kind, subject, key, encoded, rank, text)
 
 
