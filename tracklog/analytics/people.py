@@ -6,6 +6,7 @@ tracklog/analytics/users.py, with the same fields as everywhere.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from tracklog.analytics.timeline import Calendar
 from tracklog.events import from_ms, utcnow
 from tracklog.events import iso as stored_iso
 from tracklog.store.query import Query, new_query
-from tracklog.zones import instant
+from tracklog.zones import DAY, instant
 
 _EPOCH = instant(0)
 _TICK = dt.timedelta(microseconds=1)
@@ -40,13 +41,12 @@ class Health:
     min_active_days: int = 2
 
     def judge(
-        self, last_seen: dt.datetime | None, active_days_30: int, cal: Calendar, today: int
+        self, last: int | None, active_days_30: int, cal: Calendar, today: int
     ) -> tuple[str, str]:
-        """The tier of an account last seen at `last_seen`, and a sentence saying why, on
-        local day `today` (D: the day of the last instant before `to`)."""
-        if last_seen is None:
+        """The tier of an account last seen on local day `last` (None: never), and a sentence
+        saying why, on local day `today` (D: the day of the last instant before `to`)."""
+        if last is None:
             return "dormant", "No activity yet."
-        last = cal.day(last_seen)
         age = today - last  # 0: last seen on D
         seen = cal.date(last).isoformat()
         days = f"{active_days_30} day{'' if active_days_30 == 1 else 's'}"
@@ -160,14 +160,39 @@ def _account_rows(store: Any, scope: Scope, q: Query, extra: list[str]) -> list[
     return [r[:-1] for r in rows if r[-1]]  # accounts with an event in the range
 
 
-def _account(
-    row: tuple[Any, ...], name: str | None, health: Health, scope: Scope, today: int
-) -> dict[str, Any]:
+class _Judge:
+    """Tiers of one list's accounts, as of its day D: judged once per (last day, active days)
+    pair, of which 5,000 accounts have a few hundred, and local days found by bisecting the
+    zone's offsets of the list's span (judging each account took 35 ms at 10M events)."""
+
+    def __init__(self, health: Health, scope: Scope, last_ms: list[int]) -> None:
+        self.health, self.cal = health, scope.calendar
+        self.today = self.cal.day(scope.end - _TICK)
+        self.known: dict[tuple[int | None, int], tuple[str, str]] = {}
+        span = [from_ms(min(last_ms, default=0)), from_ms(max(last_ms, default=0))]
+        self.offsets = self.cal.zone.segments(*span)  # (from second, offset), oldest first
+        self.starts = [at for at, _ in self.offsets]
+
+    def day(self, ms: int) -> int:
+        """The local day of epoch milliseconds `ms` within the list's span."""
+        s = ms // 1000
+        offset = self.offsets[max(bisect.bisect_right(self.starts, s), 1) - 1][1]
+        return (s + offset) // DAY
+
+    def __call__(self, last_ms: int | None, active_days_30: int) -> tuple[str, str]:
+        key = (self.day(last_ms) if last_ms else None, active_days_30)
+        found = self.known.get(key)
+        if found is None:
+            found = self.known[key] = self.health.judge(*key, self.cal, self.today)
+        return found
+
+
+def _account(row: tuple[Any, ...], name: str | None, judge: _Judge) -> dict[str, Any]:
     # Aggregates over no matching rows may come back NULL (ClickHouse 18.16 does for
     # count(DISTINCT CASE …)), and a missing time as 0: both mean "none".
     grp, users, active7, active30, sign_ins, events, last_ms, days30 = row
-    last_seen = from_ms(int(last_ms)) if last_ms else None
-    tier, reason = health.judge(last_seen, int(days30 or 0), scope.calendar, today)
+    last_ms = int(last_ms or 0)
+    tier, reason = judge(last_ms, int(days30 or 0))
     return {
         "group_id": str(grp),
         "name": name,
@@ -177,7 +202,7 @@ def _account(
         "sign_ins": int(sign_ins or 0),
         "events": int(events or 0),
         # Milliseconds, as a person's last_seen: an account's is its latest person's.
-        "last_seen": stored_iso(int(last_ms)) if last_seen else None,
+        "last_seen": stored_iso(last_ms) if last_ms else None,
         "health": tier,
         "health_reason": reason,
     }
@@ -234,11 +259,8 @@ def accounts(
     req = req or AccountList()
     rows = _account_rows(store, scope, new_query(store), [])
     names = traits.merged(store, scope.workspace, "account", None, traits.ACCOUNT_KEYS)
-    today = scope.calendar.day(scope.end - _TICK)
-    found = [
-        _account(r, traits.account_name(names.get(str(r[0]), {})), health, scope, today)
-        for r in rows
-    ]
+    judge = _Judge(health, scope, [int(r[6]) for r in rows if r[6]])
+    found = [_account(r, traits.account_name(names.get(str(r[0]), {})), judge) for r in rows]
     if req.search:
         needle = req.search.lower()
         found = [
@@ -273,8 +295,9 @@ def account(store: Any, scope: Scope, health: Health, group_id: str) -> dict[str
     if not rows:
         return None
     found = traits.merged(store, scope.workspace, "account", [group_id]).get(group_id, {})
-    today = scope.calendar.day(scope.end - _TICK)
-    summary = _account(rows[0], traits.account_name(found), health, scope, today)
+    summary = _account(
+        rows[0], traits.account_name(found), _Judge(health, scope, [int(rows[0][6] or 0)])
+    )
     summary["traits"] = found
     people = users.account_users(store, scope, group_id)
     q = new_query(store)
